@@ -53,6 +53,7 @@ lint: deps ## Lint (eslint, strict type-checked rules).
 .PHONY: test-unit
 test-unit: deps ## Unit tests of pure code (vitest).
 	node_modules/.bin/vitest run --project unit
+	node --test hack/
 
 .PHONY: test-integration
 test-integration: deps tools ## Integration tests on a real kube-apiserver + simulator.
