@@ -1,6 +1,5 @@
 // Tests of the spec converters in generate-upstream-types.mjs. Run: node --test hack/
 // They use small inline specs, not shared/upstream, so they run anywhere.
-/* global structuredClone -- a Node global; eslint's config gives .mjs files none */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import openapiTS, { astToString } from "openapi-typescript";
