@@ -114,7 +114,12 @@ export type ProjectSpec = z.output<typeof projectSpec>;
 export type ProjectStatus = z.output<typeof projectStatus>;
 
 /** The namespace a project's resources live in. Prefixed so a Project can never claim a system namespace. */
-export const projectNamespace = (projectName: string): string => `project-${projectName}`;
+const PROJECT_NAMESPACE_PREFIX = "project-";
+export const projectNamespace = (projectName: string): string => `${PROJECT_NAMESPACE_PREFIX}${projectName}`;
+
+/** The project a namespace belongs to by name, or undefined for namespaces outside any project. */
+export const projectOfNamespace = (namespace: string | undefined): string | undefined =>
+  namespace?.startsWith(PROJECT_NAMESPACE_PREFIX) === true ? namespace.slice(PROJECT_NAMESPACE_PREFIX.length) : undefined;
 
 /** The Kubernetes group the facade impersonates for a role in a project. */
 export const projectRoleGroup = (projectName: string, role: ProjectRole): string =>

@@ -1,0 +1,37 @@
+// The operator process: `npx tsx operator/src/main.ts [--kubeconfig path] [--leader-elect=false] ...`.
+import { KubeClient, rootLogger } from "./kube/index.js";
+import { loadOperatorConfig } from "./operator/config.js";
+import { startOperator } from "./operator/operator.js";
+
+const logger = rootLogger({ name: "operator" });
+try {
+  const config = loadOperatorConfig(process.argv.slice(2), process.env);
+  const client =
+    config.kubeconfig === undefined
+      ? KubeClient.fromDefault({ logger })
+      : KubeClient.fromFile(config.kubeconfig, { logger });
+  const operator = await startOperator({ client, logger, config });
+  logger.info({ identity: config.identity, opsPort: operator.opsPort }, "operator started");
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    operator
+      .stop()
+      .then(() => {
+        client.close();
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        logger.error({ err: e }, "unclean shutdown");
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+} catch (e) {
+  logger.fatal({ err: e }, "operator failed to start");
+  process.exit(1);
+}

@@ -1,0 +1,112 @@
+// Assembles the operator: controllers run only while this replica leads (Lease), each leadership term with
+// fresh caches and controllers; /metrics, /healthz and /readyz are served throughout.
+import { Registry } from "prom-client";
+import {
+  CacheSet,
+  EventRecorder,
+  LeaderElector,
+  createOperatorMetrics,
+  startOpsServer,
+  type Controller,
+  type KubeClient,
+  type KubeObject,
+  type Logger,
+  type OperatorMetrics,
+  type OpsServer,
+} from "../kube/index.js";
+import { projectController } from "../reconcilers/project/reconciler.js";
+import type { OperatorConfig } from "./config.js";
+
+export interface OperatorDeps {
+  client: KubeClient;
+  logger: Logger;
+  config: OperatorConfig;
+}
+
+export interface RunningOperator {
+  isLeader(): boolean;
+  readonly opsPort: number;
+  stop(): Promise<void>;
+}
+
+/** Every controller of the operator, built on one shared cache set. Later issues add theirs here. */
+function buildControllers(client: KubeClient, caches: CacheSet, logger: Logger, metrics: OperatorMetrics, identity: string) {
+  const events = (controller: string) => new EventRecorder({ client, controller, instance: identity, logger });
+  const controllers: Controller<KubeObject>[] = [
+    projectController({ client, caches, logger, metrics, events: events("project") }) as unknown as Controller<KubeObject>,
+  ];
+  return controllers;
+}
+
+export async function startOperator({ client, logger, config }: OperatorDeps): Promise<RunningOperator> {
+  const registry = new Registry();
+  const metrics = createOperatorMetrics(registry, { processMetrics: true });
+  let term: { caches: CacheSet; controllers: Controller<KubeObject>[] } | undefined;
+  let leading = !config.leaderElection;
+
+  const startTerm = async (): Promise<void> => {
+    const caches = new CacheSet(client, logger.child({ component: "cache" }));
+    const controllers = buildControllers(client, caches, logger, metrics, config.identity);
+    term = { caches, controllers };
+    await Promise.all(controllers.map((c) => c.start()));
+    logger.info({ controllers: controllers.map((c) => c.name) }, "controllers running");
+  };
+  const stopTerm = async (): Promise<void> => {
+    const current = term;
+    term = undefined;
+    if (current === undefined) return;
+    await Promise.all(current.controllers.map((c) => c.stop()));
+    await current.caches.stopAll();
+  };
+
+  const ops: OpsServer = await startOpsServer({
+    port: config.opsPort,
+    host: config.opsHost,
+    registry,
+    logger,
+    // A standby is ready (it is warm and waiting); a leader is ready once its caches have synced.
+    readiness: () => !leading || (term?.caches.hasSynced() ?? false),
+  });
+
+  const stopElection = new AbortController();
+  let election: Promise<void> | undefined;
+  if (config.leaderElection) {
+    const elector = new LeaderElector({
+      client,
+      namespace: config.leaseNamespace,
+      name: config.leaseName,
+      identity: config.identity,
+      logger,
+      metrics,
+    });
+    election = elector.run(
+      {
+        onStartedLeading: async () => {
+          leading = true;
+          await startTerm();
+        },
+        onStoppedLeading: async () => {
+          leading = false;
+          await stopTerm();
+        },
+      },
+      stopElection.signal,
+    );
+    election.catch((e: unknown) => {
+      logger.error({ err: e }, "leader election failed");
+    });
+  } else {
+    await startTerm();
+  }
+
+  return {
+    isLeader: () => leading,
+    opsPort: ops.port,
+    stop: async () => {
+      stopElection.abort();
+      await election?.catch(() => undefined);
+      await stopTerm();
+      await ops.close();
+    },
+  };
+}

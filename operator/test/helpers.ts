@@ -1,0 +1,48 @@
+// Shared helpers for integration tests against the real control plane started by setup-controlplane.ts.
+import { inject } from "vitest";
+import { KubeClient, silentLogger, rootLogger, type KubeObject, type Logger } from "../src/kube/index.js";
+
+export function testClient(): KubeClient {
+  return KubeClient.fromFile(inject("kubeconfigPath"), { logger: silentLogger() });
+}
+
+export function testLogger(name: string): Logger {
+  return process.env.ALTOSTACK_TEST_LOGS === "1" ? rootLogger({ name, level: "debug" }) : silentLogger();
+}
+
+/**
+ * Waits until `probe` returns a value (not undefined/false). Tests may poll; the operator never does.
+ * On timeout the error names what was awaited and the last value seen.
+ */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      last = value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function conditionOf(obj: KubeObject | undefined, type = "Ready"): { status: string; reason: string; message: string } | undefined {
+  const status = (obj as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } } | undefined)
+    ?.status;
+  return status?.conditions?.find((c) => c.type === type);
+}
+
+/** A short random suffix so tests never collide on names. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}
