@@ -99,14 +99,17 @@ export async function startOperator({ client, logger, config }: OperatorDeps): P
     await startTerm();
   }
 
+  let stopped: Promise<void> | undefined;
   return {
     isLeader: () => leading,
     opsPort: ops.port,
-    stop: async () => {
-      stopElection.abort();
-      await election?.catch(() => undefined);
-      await stopTerm();
-      await ops.close();
-    },
+    // Idempotent: signal handlers and tests may both ask.
+    stop: () =>
+      (stopped ??= (async () => {
+        stopElection.abort();
+        await election?.catch(() => undefined);
+        await stopTerm();
+        await ops.close();
+      })()),
   };
 }
