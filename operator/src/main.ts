@@ -10,7 +10,15 @@ try {
     config.kubeconfig === undefined
       ? KubeClient.fromDefault({ logger })
       : KubeClient.fromFile(config.kubeconfig, { logger });
-  const operator = await startOperator({ client, logger, config });
+  const operator = await startOperator({
+    client,
+    logger,
+    config,
+    // Exit non-zero so Kubernetes restarts us as a clean standby.
+    onLeadershipLost: () => {
+      void operator.stop().finally(() => process.exit(1));
+    },
+  });
   logger.info({ identity: config.identity, opsPort: operator.opsPort }, "operator started");
 
   let stopping = false;
@@ -29,8 +37,12 @@ try {
         process.exit(1);
       });
   };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => {
+    shutdown("SIGTERM");
+  });
+  process.on("SIGINT", () => {
+    shutdown("SIGINT");
+  });
 } catch (e) {
   logger.fatal({ err: e }, "operator failed to start");
   process.exit(1);

@@ -7,14 +7,13 @@ export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
 export const CATEGORY = "altostack";
 
-/** Everything Altostack creates carries these labels so it can be found again without guessing names. */
+/**
+ * Everything Altostack creates carries these labels so it can be found again without guessing names.
+ * (Owner labels, for children that cannot hold an ownerReference, are `OwnerLabel` in kube/apply.ts.)
+ */
 export const LABELS = {
   managedBy: "app.kubernetes.io/managed-by",
   project: "altostack.io/project",
-  ownerKind: "altostack.io/owner-kind",
-  ownerName: "altostack.io/owner-name",
-  ownerNamespace: "altostack.io/owner-namespace",
-  ownerUid: "altostack.io/owner-uid",
 } as const;
 export const MANAGED_BY = "altostack";
 

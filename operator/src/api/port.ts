@@ -77,6 +77,7 @@ export const portKind = defineKind({
     { name: "Device", type: "string", jsonPath: ".status.deviceId", priority: 1 },
     idColumn,
     ageColumn,
+    { ...readyColumn, priority: 1 },
   ],
 });
 

@@ -152,6 +152,7 @@ export const serverKind = defineKind({
     { name: "Task", type: "string", jsonPath: ".status.taskState", priority: 1 },
     { name: "Host", type: "string", jsonPath: ".status.host", priority: 1 },
     ageColumn,
+    { ...readyColumn, priority: 1 },
   ],
 });
 

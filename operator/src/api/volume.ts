@@ -96,6 +96,7 @@ export const volumeKind = defineKind({
     { name: "Bootable", type: "string", jsonPath: ".status.bootable", priority: 1 },
     idColumn,
     ageColumn,
+    { ...readyColumn, priority: 1 },
   ],
 });
 

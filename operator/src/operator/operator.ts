@@ -7,9 +7,8 @@ import {
   LeaderElector,
   createOperatorMetrics,
   startOpsServer,
-  type Controller,
   type KubeClient,
-  type KubeObject,
+  type Runnable,
   type Logger,
   type OperatorMetrics,
   type OpsServer,
@@ -21,6 +20,11 @@ export interface OperatorDeps {
   client: KubeClient;
   logger: Logger;
   config: OperatorConfig;
+  /**
+   * Called when this replica loses the lease without being asked to stop. The process should exit so that
+   * it restarts as a clean standby (a replica never leads twice with the same in-memory state).
+   */
+  onLeadershipLost?: () => void;
 }
 
 export interface RunningOperator {
@@ -32,16 +36,14 @@ export interface RunningOperator {
 /** Every controller of the operator, built on one shared cache set. Later issues add theirs here. */
 function buildControllers(client: KubeClient, caches: CacheSet, logger: Logger, metrics: OperatorMetrics, identity: string) {
   const events = (controller: string) => new EventRecorder({ client, controller, instance: identity, logger });
-  const controllers: Controller<KubeObject>[] = [
-    projectController({ client, caches, logger, metrics, events: events("project") }) as unknown as Controller<KubeObject>,
-  ];
+  const controllers: Runnable[] = [projectController({ client, caches, logger, metrics, events: events("project") })];
   return controllers;
 }
 
-export async function startOperator({ client, logger, config }: OperatorDeps): Promise<RunningOperator> {
+export async function startOperator({ client, logger, config, onLeadershipLost }: OperatorDeps): Promise<RunningOperator> {
   const registry = new Registry();
   const metrics = createOperatorMetrics(registry, { processMetrics: true });
-  let term: { caches: CacheSet; controllers: Controller<KubeObject>[] } | undefined;
+  let term: { caches: CacheSet; controllers: Runnable[] } | undefined;
   let leading = !config.leaderElection;
 
   const startTerm = async (): Promise<void> => {
@@ -92,9 +94,18 @@ export async function startOperator({ client, logger, config }: OperatorDeps): P
       },
       stopElection.signal,
     );
-    election.catch((e: unknown) => {
-      logger.error({ err: e }, "leader election failed");
-    });
+    election.then(
+      () => {
+        if (!stopElection.signal.aborted) {
+          logger.error("lost the leader lease");
+          onLeadershipLost?.();
+        }
+      },
+      (e: unknown) => {
+        logger.error({ err: e }, "leader election failed");
+        onLeadershipLost?.();
+      },
+    );
   } else {
     await startTerm();
   }
