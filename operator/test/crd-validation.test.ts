@@ -39,6 +39,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   Volume: { size: 1, source: { imageRef: "cirros" } },
   Snapshot: { volumeRef: "data" },
   Container: { image: "docker.io/library/nginx:1.27", networks: [{ networkRef: "private" }] },
+  ServerAction: { serverRef: "web", action: "resize", flavorRef: "m1.large" },
 };
 
 interface InvalidCase {
@@ -110,6 +111,18 @@ const INVALID: InvalidCase[] = [
     message: "fixedIP must be an IP address",
   },
   { kind: "Server", why: "unknown power state", spec: { ...VALID.Server, powerState: "Hibernate" }, message: "spec.powerState" },
+  {
+    kind: "ServerAction",
+    why: "resize without a flavor",
+    spec: { serverRef: "web", action: "resize" },
+    message: "flavorRef is required for resize and only allowed there",
+  },
+  {
+    kind: "ServerAction",
+    why: "a reboot type on another action",
+    spec: { serverRef: "web", action: "rebuild", type: "HARD" },
+    message: "type is only allowed for reboot",
+  },
   {
     kind: "Network",
     why: "segmentation id on a flat network",

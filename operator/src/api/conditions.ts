@@ -23,10 +23,41 @@ export const Reason = {
   NamespaceConflict: "NamespaceConflict",
   DeletionBlocked: "DeletionBlocked",
   CascadeDeleting: "CascadeDeleting",
+  // Networking (Neutron's error types where Neutron has one)
+  IpAddressGenerationFailure: "IpAddressGenerationFailure",
+  IpAddressAlreadyAllocated: "IpAddressAlreadyAllocated",
+  MacAddressInUse: "MacAddressInUse",
+  NetworkInUse: "NetworkInUse",
+  SubnetInUse: "SubnetInUse",
+  PortInUse: "PortInUse",
+  NoNetworkAvailable: "NoNetworkAvailable",
+  VlanIdInUse: "VlanIdInUse",
+  FlatNetworkInUse: "FlatNetworkInUse",
+  OverlappingSubnet: "OverlappingSubnet",
+  InvalidAllocationPool: "InvalidAllocationPool",
+  GatewayConflictWithAllocationPools: "GatewayConflictWithAllocationPools",
+  /** A security group whose rules MultiNetworkPolicy cannot express in full (the message names them). */
+  PartiallyEnforced: "PartiallyEnforced",
+  // Compute (servers, images, actions)
+  /** The server is in Nova's ERROR state; the message is its fault. */
+  ServerError: "ServerError",
+  /** Something the spec asks for that this version cannot do yet (the message says what). */
+  NotSupported: "NotSupported",
+  /** An image whose data could not be imported (Glance status killed). */
+  ImportFailed: "ImportFailed",
+  ActionPending: "ActionPending",
+  ActionRunning: "ActionRunning",
+  ActionSucceeded: "ActionSucceeded",
+  ActionFailed: "ActionFailed",
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
 /** Finalizers, one per controller that must clean up before an object goes. */
 export const Finalizer = {
   project: "altostack.io/project",
+  server: "altostack.io/server",
+  image: "altostack.io/image",
+  network: "altostack.io/network",
+  subnet: "altostack.io/subnet",
+  port: "altostack.io/port",
 } as const;

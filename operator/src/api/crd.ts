@@ -118,7 +118,7 @@ export function toCrd(kind: DefinedKind<z.ZodType, z.ZodType>): CustomResourceDe
         plural: kind.plural,
         singular: kind.singular,
         shortNames: kind.shortNames,
-        categories: [CATEGORY],
+        ...(kind.categories?.length === 0 ? {} : { categories: [...(kind.categories ?? [CATEGORY])] }),
       },
       scope: kind.scope,
       versions: [

@@ -105,6 +105,8 @@ export const imageStatus = z.object({
   osHashValue: z.string().optional(),
   progress: z.string().optional(),
   dataSource: z.object({ name: z.string(), namespace: z.string() }).optional(),
+  dataVolume: z.string().optional().meta({ description: "The CDI DataVolume holding the image's data." }),
+  owner: z.string().optional().meta({ description: "The owning project (Glance's owner)." }),
 });
 
 export const imageKind = defineKind({

@@ -153,6 +153,8 @@ export interface KindDefinition<Spec extends z.ZodType, Status extends z.ZodType
   /** Whether spec may be omitted (a kind whose every spec field is optional). */
   specOptional?: boolean;
   printerColumns: PrinterColumn[];
+  /** kubectl categories; default [CATEGORY]. Internal kinds pass [] so `kubectl get altostack` leaves them out. */
+  categories?: readonly string[];
 }
 
 export interface DefinedKind<Spec extends z.ZodType, Status extends z.ZodType> extends KindDefinition<Spec, Status> {

@@ -8,6 +8,7 @@ import {
   description,
   displayName,
   idColumn,
+  immutable,
   objectRef,
   readyColumn,
   statusBase,
@@ -16,6 +17,17 @@ import {
 } from "./meta.js";
 
 export const NETWORK_TYPES = ["flat", "vlan"] as const;
+
+const DNS1123_LABEL_PART = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+
+/** A network of this project by name, or `project/name` for another project's shared network. */
+export const networkRef = () =>
+  z
+    .string()
+    .min(1)
+    .max(317)
+    .regex(new RegExp(`^(${DNS1123_LABEL_PART}/)?${DNS1123_LABEL_PART}(\\.${DNS1123_LABEL_PART})*$`))
+    .meta({ description: "Network name in this project, or project/name for another project's shared network." });
 export const NEUTRON_STATUSES = ["ACTIVE", "DOWN", "BUILD", "ERROR"] as const;
 
 export const networkSpec = cel(
@@ -27,9 +39,15 @@ export const networkSpec = cel(
     external: z.boolean().optional().meta({ description: "router:external. Default false." }),
     mtu: z.int().min(68).max(9216).optional(),
     portSecurityEnabled: z.boolean().optional().meta({ description: "Default true." }),
-    providerNetworkType: z.enum(NETWORK_TYPES).optional().meta({ description: "Admin only; allocated when unset." }),
-    providerPhysicalNetwork: z.string().min(1).max(64).optional(),
-    providerSegmentationId: z.int().min(1).max(4094).optional().meta({ description: "VLAN id." }),
+    providerNetworkType: immutable(z.enum(NETWORK_TYPES), "providerNetworkType")
+      .optional()
+      .meta({ description: "Admin only; a tenant VLAN is allocated when unset." }),
+    providerPhysicalNetwork: immutable(z.string().min(1).max(63), "providerPhysicalNetwork")
+      .optional()
+      .meta({ description: "A physical network of the operator's configuration." }),
+    providerSegmentationId: immutable(z.int().min(1).max(4094), "providerSegmentationId")
+      .optional()
+      .meta({ description: "VLAN id." }),
     tags: tags().optional(),
   }),
   [
@@ -54,6 +72,10 @@ export const networkStatus = z.object({
   bridge: z.string().optional().meta({ description: "OVS bridge the network's traffic uses." }),
   mtu: z.int().optional(),
   subnets: z.array(z.string()).optional().meta({ description: "Names of the network's subnets." }),
+  attachments: z
+    .array(z.string())
+    .optional()
+    .meta({ description: "NetworkAttachmentDefinitions (namespace/name) that realise the network." }),
 });
 
 export const networkKind = defineKind({
@@ -84,7 +106,7 @@ export type Network = KindObject<typeof networkKind>;
 export const instanceNetwork = cel(
   z.object({
     portRef: objectRef().optional(),
-    networkRef: objectRef().optional(),
+    networkRef: networkRef().optional(),
     fixedIP: z.string().max(64).optional().meta({ description: "Requested address on networkRef." }),
   }),
   [

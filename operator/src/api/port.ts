@@ -1,6 +1,6 @@
 // Port: a Neutron port — a MAC and fixed IPs on a network, bound to a server or container.
 import { z } from "zod";
-import { NEUTRON_STATUSES } from "./network.js";
+import { NEUTRON_STATUSES, networkRef } from "./network.js";
 import {
   ageColumn,
   cel,
@@ -21,7 +21,7 @@ const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
 export const portSpec = z.object({
   name: displayName(),
   description: description(),
-  networkRef: immutable(objectRef(), "networkRef"),
+  networkRef: immutable(networkRef(), "networkRef"),
   fixedIPs: z
     .array(
       cel(
@@ -55,7 +55,11 @@ export const portStatus = z.object({
   ...statusBase,
   status: z.enum(NEUTRON_STATUSES).optional(),
   macAddress: z.string().optional(),
-  fixedIPs: z.array(z.object({ subnet: z.string(), ipAddress: z.string() })).optional(),
+  fixedIPs: z
+    .array(z.object({ subnet: z.string(), subnetId: z.string().optional(), ipAddress: z.string() }))
+    .optional()
+    .meta({ description: "Allocated addresses; subnet is the subnet's name, subnetId its OpenStack id." }),
+  networkId: z.string().optional().meta({ description: "OpenStack id of the port's network." }),
   deviceOwner: z.string().optional().meta({ description: "compute:<az> for servers, container for containers." }),
   deviceId: z.string().optional().meta({ description: "Id of the bound server or container." }),
 });

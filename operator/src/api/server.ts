@@ -72,6 +72,9 @@ export const bootVolume = cel(
   [{ rule: "has(self.volumeRef) != has(self.imageRef)", message: "bootVolume sets exactly one of volumeRef or imageRef" }],
 );
 
+/** What a lock freezes (Nova refuses actions on a locked instance). */
+const LOCKED_FIELDS = ["powerState", "flavorRef", "imageRef", "networks", "volumes"] as const;
+
 export const serverSpec = cel(
   z.object({
     name: displayName(),
@@ -91,8 +94,17 @@ export const serverSpec = cel(
       .max(64)
       .optional()
       .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["volumeRef"] }),
-    powerState: z.enum(POWER_STATES).optional().meta({ description: "Desired power state. Default Active." }),
-    locked: z.boolean().optional(),
+    powerState: z.enum(POWER_STATES).optional().meta({
+      description:
+        "Desired power state. Default Active. Shutoff stops the VM (runStrategy Halted); Paused pauses the guest " +
+        "(KubeVirt pause). Suspended: KubeVirt has no suspend-to-disk, so the guest is paused the same way (its " +
+        "memory stays allocated) and the server reports SUSPENDED. Shelved stops the VM and frees its node " +
+        "(SHELVED_OFFLOADED); the disks stay.",
+    }),
+    locked: z
+      .boolean()
+      .optional()
+      .meta({ description: "While true, powerState, flavorRef, imageRef, networks and volumes cannot change and ServerActions fail." }),
     lockedReason: z.string().max(255).optional(),
     serverGroup: z
       .object({ name: z.string().min(1).max(255), policy: z.enum(SERVER_GROUP_POLICIES) })
@@ -110,8 +122,50 @@ export const serverSpec = cel(
       rule: "!(has(self.userData) && has(self.userDataBase64))",
       message: "set userData or userDataBase64, not both",
     },
+    {
+      // Nova's lock: a locked server's state cannot be changed until it is unlocked.
+      rule:
+        "!(has(oldSelf.locked) && oldSelf.locked && has(self.locked) && self.locked) || (" +
+        LOCKED_FIELDS.map((f) => `(has(self.${f}) == has(oldSelf.${f}) && (!has(self.${f}) || self.${f} == oldSelf.${f}))`).join(
+          " && ",
+        ) +
+        ")",
+      message: `the server is locked: set locked to false before changing ${LOCKED_FIELDS.join(", ")}`,
+    },
   ],
 );
+
+/** A flavor as a server keeps it (Nova's embedded flavor, microversion 2.47+). */
+export const flavorSnapshot = z.object({
+  name: z.string(),
+  vcpus: z.int(),
+  ram: z.int().meta({ description: "MiB." }),
+  disk: z.int().meta({ description: "GiB." }),
+  ephemeral: z.int().optional(),
+  swap: z.int().optional().meta({ description: "MiB." }),
+  extraSpecs: z.record(z.string(), z.string()).optional(),
+});
+export type FlavorSnapshot = z.output<typeof flavorSnapshot>;
+
+/** What a server keeps of the image its root disk came from. */
+export const imageSnapshot = z.object({
+  ref: z.string().meta({ description: "The imageRef it was resolved from." }),
+  id: z.string().meta({ description: "The Image's uid (Nova's image id)." }),
+  name: z.string().meta({ description: "The Image's OpenStack name." }),
+  namespace: z.string(),
+  dataSource: z.string().meta({ description: "The CDI DataSource (in namespace) the root disk is cloned from." }),
+  diskFormat: z.string().optional(),
+  minDisk: z.int().optional(),
+  sizeGiB: z.int().optional().meta({ description: "Size of the image's volume, the smallest root disk it fits." }),
+  properties: z
+    .record(z.string(), z.string())
+    .optional()
+    .meta({ description: "The image properties that shape the VM (hw_*, os_*)." }),
+});
+export type ImageSnapshot = z.output<typeof imageSnapshot>;
+
+export const RESIZE_STAGES = ["Resizing", "VerifyResize", "Reverting"] as const;
+export type ResizeStage = (typeof RESIZE_STAGES)[number];
 
 export const serverFault = z.object({
   code: z.int(),
@@ -132,6 +186,41 @@ export const serverStatus = z.object({
   networksSummary: z.string().optional().meta({ description: "Addresses as `openstack server list` prints them." }),
   fault: serverFault.optional(),
   virtualMachine: z.string().optional().meta({ description: "Name of the KubeVirt VirtualMachine." }),
+  flavor: flavorSnapshot
+    .optional()
+    .meta({ description: "The flavor the server runs on, as Nova embeds it: it outlives the Flavor object." }),
+  image: imageSnapshot.optional().meta({ description: "The image the root disk was built from." }),
+  rootDisk: z.string().optional().meta({ description: "The DataVolume (and PVC) of the root disk." }),
+  resize: z
+    .object({
+      oldFlavor: flavorSnapshot,
+      stage: z.enum(RESIZE_STAGES),
+      confirmRequired: z.boolean().meta({ description: "true for a resize ServerAction (VERIFY_RESIZE), false for a spec change." }),
+    })
+    .optional()
+    .meta({ description: "A resize in progress or waiting for confirmResize/revertResize." }),
+  rebuild: z
+    .object({ fromDisk: z.string(), fromImage: imageSnapshot })
+    .optional()
+    .meta({ description: "A rebuild in progress: the root disk being replaced." }),
+  rebuildFailure: z
+    .object({ imageRef: z.string(), message: z.string() })
+    .optional()
+    .meta({ description: "The last spec-driven rebuild that failed; it is retried when imageRef changes or by a rebuild ServerAction." }),
+  currentAction: z
+    .object({
+      name: z.string(),
+      action: z.string(),
+      result: z.enum(["Succeeded", "Failed"]).optional(),
+      message: z.string().max(4096).optional(),
+      code: z.int().optional(),
+    })
+    .optional()
+    .meta({ description: "The ServerAction the server is working on; its result once this controller finished its part." }),
+  console: z
+    .object({ vnc: z.string(), serial: z.string() })
+    .optional()
+    .meta({ description: "API paths (subresources.kubevirt.io) of the running guest's VNC and serial consoles." }),
 });
 
 export const serverKind = defineKind({
@@ -157,3 +246,5 @@ export const serverKind = defineKind({
 });
 
 export type Server = KindObject<typeof serverKind>;
+export type ServerSpec = z.output<typeof serverSpec>;
+export type ServerStatus = z.output<typeof serverStatus>;

@@ -41,6 +41,8 @@ export interface StartControlPlaneOptions {
 }
 
 const SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16";
+/** The CN of the front proxy's client certificate (kubeadm's name). */
+const FRONT_PROXY_CLIENT = "front-proxy-client";
 const SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
 const CONTEXT_NAME = "altostack";
 
@@ -162,6 +164,16 @@ async function startAttempt(opts: StartControlPlaneOptions, dir: string, pki: Pk
       "--profiling=false",
       // With the default (0) open watches hold the shutdown for the whole 60 s request timeout.
       "--shutdown-watch-termination-grace-period=2s",
+      // The aggregation layer (front proxy), as kubeadm sets it up: aggregated APIs such as KubeVirt's
+      // subresources.kubevirt.io (served by the simulator) get requests with the caller in X-Remote-*
+      // headers from a client certificate they verify against this CA.
+      `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
+      `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+      "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+      "--requestheader-group-headers=X-Remote-Group",
+      "--requestheader-username-headers=X-Remote-User",
+      `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
+      `--proxy-client-key-file=${pki.frontProxyClientKey}`,
       "--v=1",
     ]);
     const admin = { ca: pki.caCertPem, cert: pki.adminCertPem, key: pki.adminKeyPem };
@@ -424,6 +436,9 @@ interface Pki {
   controllerManagerKeyPem: string;
   serviceAccountPrivateKey: string;
   serviceAccountPublicKey: string;
+  frontProxyCaCert: string;
+  frontProxyClientCert: string;
+  frontProxyClientKey: string;
 }
 
 /** Own OpenSSL config so results do not depend on the system's openssl.cnf defaults. */
@@ -461,10 +476,14 @@ async function generatePki(dir: string): Promise<Pki> {
   await openssl(["req", "-x509", ...ecKey, "-config", config, "-extensions", "ca", "-subj", "/CN=altostack-devenv-ca",
     "-days", "3650", "-keyout", file("ca.key"), "-out", file("ca.crt")]);
 
-  const issue = async (name: string, subject: string, extensions: "server" | "client"): Promise<void> => {
+  // A CA of its own for the front proxy, so its certificate is not a valid client certificate to the apiserver.
+  await openssl(["req", "-x509", ...ecKey, "-config", config, "-extensions", "ca", "-subj", "/CN=altostack-front-proxy-ca",
+    "-days", "3650", "-keyout", file("front-proxy-ca.key"), "-out", file("front-proxy-ca.crt")]);
+
+  const issue = async (name: string, subject: string, extensions: "server" | "client", ca = "ca"): Promise<void> => {
     await openssl(["req", "-new", ...ecKey, "-config", config, "-subj", subject, "-keyout", file(`${name}.key`),
       "-out", file(`${name}.csr`)]);
-    await openssl(["x509", "-req", "-in", file(`${name}.csr`), "-CA", file("ca.crt"), "-CAkey", file("ca.key"),
+    await openssl(["x509", "-req", "-in", file(`${name}.csr`), "-CA", file(`${ca}.crt`), "-CAkey", file(`${ca}.key`),
       "-set_serial", `0x${randomSerial()}`, "-days", "3650", "-extfile", config, "-extensions", extensions,
       "-out", file(`${name}.crt`)]);
   };
@@ -472,6 +491,7 @@ async function generatePki(dir: string): Promise<Pki> {
     issue("apiserver", "/CN=kube-apiserver", "server"),
     issue("admin", "/O=system:masters/CN=altostack-admin", "client"),
     issue("kube-controller-manager", "/CN=system:kube-controller-manager", "client"),
+    issue("front-proxy-client", `/CN=${FRONT_PROXY_CLIENT}`, "client", "front-proxy-ca"),
     openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", file("sa.key")]).then(() =>
       openssl(["pkey", "-in", file("sa.key"), "-pubout", "-out", file("sa.pub")]),
     ),
@@ -489,6 +509,9 @@ async function generatePki(dir: string): Promise<Pki> {
     controllerManagerKeyPem: await read("kube-controller-manager.key"),
     serviceAccountPrivateKey: file("sa.key"),
     serviceAccountPublicKey: file("sa.pub"),
+    frontProxyCaCert: file("front-proxy-ca.crt"),
+    frontProxyClientCert: file("front-proxy-client.crt"),
+    frontProxyClientKey: file("front-proxy-client.key"),
   };
 }
 

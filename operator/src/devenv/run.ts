@@ -16,6 +16,7 @@ import { findSharedUpstreamDir, installCrds, repoRoot } from "./crds.js";
 
 const SYSTEM_NAMESPACE = "altostack-system";
 const SEED_MANAGER = "altostack-seed";
+const FACADE_PORT = 5000;
 
 const log = rootLogger({ name: "make-run" });
 const root = repoRoot();
@@ -23,14 +24,14 @@ const stateDir = path.join(root, ".altostack");
 const children: { name: string; process: ChildProcess }[] = [];
 let controlPlane: ControlPlane | undefined;
 
-function startProcess(name: string, script: string, args: string[]): ChildProcess {
+function startProcess(name: string, script: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
   const logFile = path.join(stateDir, "logs", `${name}.log`);
   const out = openSync(logFile, "a");
   // tsx as a loader in the child itself, so signals reach the operator directly (no intermediate process).
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     cwd: root,
     stdio: ["ignore", out, out],
-    env: process.env,
+    env: { ...process.env, ...extraEnv },
   });
   child.on("exit", (code, signal) => {
     if (!shuttingDown) log.error({ name, code, signal, logFile }, `${name} exited; see its log`);
@@ -122,10 +123,19 @@ async function main(): Promise<void> {
     `--lease-namespace=${SYSTEM_NAMESPACE}`,
     "--ops-host=127.0.0.1",
     "--ops-port=8080",
+    // The simulated CSI driver shares every volume, so servers can live-migrate (KubeVirt needs RWX disks).
+    ...(controlPlane === undefined ? [] : ["--vm-disk-access-modes=ReadWriteMany"]),
   ]);
   if (controlPlane !== undefined) {
     startProcess("simulator", path.join(root, "operator", "src", "simulator", "main.ts"), [`--kubeconfig=${kubeconfigPath}`]);
   }
+  // The OpenStack facade; it bootstraps the admin user and project with this password (local use only).
+  startProcess(
+    "facade",
+    path.join(root, "operator", "src", "facade", "main.ts"),
+    [`--kubeconfig=${kubeconfigPath}`, `--system-namespace=${SYSTEM_NAMESPACE}`, "--host=127.0.0.1", `--port=${FACADE_PORT}`],
+    { ALTOSTACK_ADMIN_PASSWORD: process.env.ALTOSTACK_ADMIN_PASSWORD ?? "admin" },
+  );
 
   const cloudsPath = path.join(stateDir, "clouds.yaml");
   await writeFile(
@@ -133,8 +143,7 @@ async function main(): Promise<void> {
     stringify({
       clouds: {
         altostack: {
-          // The OpenStack facade is not served yet (it comes with the facade issue); this file is its target.
-          auth: { auth_url: "http://127.0.0.1:5000/v3", username: "admin", password: "admin", project_name: "admin", user_domain_name: "Default", project_domain_name: "Default" },
+          auth: { auth_url: `http://127.0.0.1:${FACADE_PORT}/identity`, username: "admin", password: process.env.ALTOSTACK_ADMIN_PASSWORD ?? "admin", project_name: "admin", user_domain_name: "Default", project_domain_name: "Default" },
           region_name: "RegionOne",
           interface: "public",
           identity_api_version: 3,
@@ -154,11 +163,11 @@ async function main(): Promise<void> {
       `    export PATH=${binDir}:$PATH     # kubectl and helm built for this cluster`,
       "    kubectl apply -f examples/project.yaml && kubectl get altostack",
       "",
-      "  openstack (facade not served yet — coming with the facade issue):",
+      `  openstack (the facade at http://127.0.0.1:${FACADE_PORT}; CLI: pip install python-openstackclient, or hack/openstack-venv.sh):`,
       `    export OS_CLIENT_CONFIG_FILE=${rel(cloudsPath)}`,
       "    openstack --os-cloud altostack server list",
       "",
-      `  logs:  ${rel(path.join(stateDir, "logs"))}/{operator,simulator}.log   metrics: http://127.0.0.1:8080/metrics`,
+      `  logs:  ${rel(path.join(stateDir, "logs"))}/{operator,simulator,facade}.log   metrics: http://127.0.0.1:8080/metrics`,
       "  Ctrl-C stops everything.",
       "",
     ].join("\n"),

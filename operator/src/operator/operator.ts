@@ -13,7 +13,9 @@ import {
   type OperatorMetrics,
   type OpsServer,
 } from "../kube/index.js";
+import { networkingControllers } from "../reconcilers/network/controllers.js";
 import { projectController } from "../reconcilers/project/reconciler.js";
+import { computeControllers } from "../reconcilers/server/controllers.js";
 import type { OperatorConfig } from "./config.js";
 
 export interface OperatorDeps {
@@ -34,9 +36,13 @@ export interface RunningOperator {
 }
 
 /** Every controller of the operator, built on one shared cache set. Later issues add theirs here. */
-function buildControllers(client: KubeClient, caches: CacheSet, logger: Logger, metrics: OperatorMetrics, identity: string) {
-  const events = (controller: string) => new EventRecorder({ client, controller, instance: identity, logger });
-  const controllers: Runnable[] = [projectController({ client, caches, logger, metrics, events: events("project") })];
+function buildControllers(client: KubeClient, caches: CacheSet, logger: Logger, metrics: OperatorMetrics, config: OperatorConfig) {
+  const events = (controller: string) => new EventRecorder({ client, controller, instance: config.identity, logger });
+  const controllers: Runnable[] = [
+    projectController({ client, caches, logger, metrics, events: events("project") }),
+    ...networkingControllers({ client, caches, logger, metrics, events, networking: config.networking, workers: config.workers }),
+    ...computeControllers({ client, caches, logger, metrics, events, settings: config.compute }),
+  ];
   return controllers;
 }
 
@@ -48,7 +54,7 @@ export async function startOperator({ client, logger, config, onLeadershipLost }
 
   const startTerm = async (): Promise<void> => {
     const caches = new CacheSet(client, logger.child({ component: "cache" }));
-    const controllers = buildControllers(client, caches, logger, metrics, config.identity);
+    const controllers = buildControllers(client, caches, logger, metrics, config);
     term = { caches, controllers };
     await Promise.all(controllers.map((c) => c.start()));
     logger.info({ controllers: controllers.map((c) => c.name) }, "controllers running");

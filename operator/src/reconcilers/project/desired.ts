@@ -62,6 +62,7 @@ const TENANT_RESOURCES = [
   "keypairs",
   "images",
   "servers",
+  "serveractions",
   "networks",
   "subnets",
   "ports",

@@ -31,6 +31,7 @@ import {
   type ResourceType,
   type WatchCache,
 } from "../../kube/index.js";
+import { isImplicitProjectObject } from "../securitygroup/default-group.js";
 import { QUOTA_NAME, desiredChildren, effectiveQuotas } from "./desired.js";
 import { describeRemaining, readyCondition } from "./status.js";
 
@@ -178,7 +179,8 @@ function countRemaining(
 ): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const { kind, cache } of caches) {
-    const n = cache.list(namespace).length;
+    // What the operator creates in every project by itself (the default security group) is not "left".
+    const n = cache.list(namespace).filter((obj) => !isImplicitProjectObject(kind, obj)).length;
     if (n > 0) counts[kind.plural] = n;
   }
   return counts;

@@ -1,0 +1,115 @@
+// Pure: an image's Glance status (queued → importing/saving → active, or killed) from its DataVolume, and
+// its Ready condition.
+import { Reason, type ImageStatus } from "../../api/index.js";
+
+export interface DataVolumeObservation {
+  phase: string | undefined;
+  /** CDI's progress text ("45.00%", "N/A"). */
+  progress: string | undefined;
+  /** The Running condition's message when CDI reports a failure. */
+  failure: string | undefined;
+}
+
+export type ImageSourceKind = "http" | "upload" | "serverRef" | "volumeRef";
+
+export interface ImageObservation {
+  source: ImageSourceKind;
+  dataVolume: DataVolumeObservation | undefined;
+  /** serverRef: why the server's disk cannot be snapshotted (no such server, no disk yet). */
+  serverProblem: string | undefined;
+  /** serverRef: the server's disk was never snapshotted and the server is gone: the image cannot be made. */
+  serverGone: boolean;
+  deleting: boolean;
+  protectedImage: boolean;
+  /** The status reported so far: an active image stays active (Glance's states only move forward). */
+  previous: ImageStatus | undefined;
+}
+
+export interface ImageVerdict {
+  status: ImageStatus;
+  ready: { status: "True" | "False"; reason: string; message: string };
+}
+
+function hasTransferStarted(progress: string | undefined): boolean {
+  if (progress === undefined || progress === "N/A" || progress === "") return false;
+  return Number.parseFloat(progress) > 0;
+}
+
+const progressNote = (dv: DataVolumeObservation | undefined): string =>
+  dv?.progress !== undefined && dv.progress !== "N/A" && dv.progress !== "" ? ` (${dv.progress})` : "";
+
+export function imageVerdict(o: ImageObservation): ImageVerdict {
+  const dv = o.dataVolume;
+  if (o.deleting) {
+    if (o.protectedImage) {
+      return {
+        status: dv?.phase === "Succeeded" ? "active" : "queued",
+        ready: {
+          status: "False",
+          reason: Reason.DeletionBlocked,
+          message: "image is protected: set spec.protected to false to let it be deleted",
+        },
+      };
+    }
+    return { status: "deleted", ready: { status: "False", reason: Reason.Progressing, message: "image is being deleted" } };
+  }
+  if (dv?.phase === "Failed") {
+    return {
+      status: "killed",
+      ready: { status: "False", reason: Reason.ImportFailed, message: `image data could not be imported: ${dv.failure ?? "the import failed"}` },
+    };
+  }
+  if (dv?.phase === "Succeeded" || (o.previous === "active" && dv !== undefined)) {
+    return { status: "active", ready: { status: "True", reason: Reason.Reconciled, message: "image is active" } };
+  }
+  switch (o.source) {
+    case "volumeRef":
+      return {
+        status: "queued",
+        ready: {
+          status: "False",
+          reason: Reason.NotSupported,
+          message: "images from volumes (volume upload-to-image) are not supported yet; they come with block storage",
+        },
+      };
+    case "upload":
+      if (dv?.phase === "UploadReady" && hasTransferStarted(dv.progress)) {
+        return { status: "saving", ready: { status: "False", reason: Reason.Progressing, message: `image data is being uploaded${progressNote(dv)}` } };
+      }
+      return {
+        status: "queued",
+        ready: {
+          status: "False",
+          reason: Reason.Progressing,
+          message: dv?.phase === "UploadReady" ? "waiting for the image data to be uploaded" : "preparing the volume for the upload",
+        },
+      };
+    case "serverRef":
+      if (o.serverGone && dv === undefined) {
+        return {
+          status: "killed",
+          ready: { status: "False", reason: Reason.ImportFailed, message: o.serverProblem ?? "the server to snapshot is gone" },
+        };
+      }
+      if (o.serverProblem !== undefined && dv === undefined) {
+        return { status: "queued", ready: { status: "False", reason: Reason.DependencyNotReady, message: o.serverProblem } };
+      }
+      return {
+        status: "saving",
+        ready: { status: "False", reason: Reason.Progressing, message: `copying the server's disk into the image${progressNote(dv)}` },
+      };
+    case "http":
+      return dv === undefined
+        ? { status: "queued", ready: { status: "False", reason: Reason.Progressing, message: "image import is queued" } }
+        : { status: "importing", ready: { status: "False", reason: Reason.Progressing, message: `importing image data${progressNote(dv)}` } };
+  }
+}
+
+/** The Running condition's message of a failed DataVolume (CDI puts the importer's error there). */
+export function failureOf(conditions: readonly { type?: string; status?: string; reason?: string; message?: string }[] | undefined): string | undefined {
+  const running = conditions?.find((c) => c.type === "Running");
+  if (running?.status === "False" && running.reason === "Error" && running.message !== undefined && running.message !== "") {
+    return running.message;
+  }
+  return undefined;
+}

@@ -1,0 +1,126 @@
+// Pure: a Network and its segment → the OVS-CNI NetworkAttachmentDefinitions that realise it, one per
+// namespace that uses the network: its own, plus (for shared networks) the namespaces of ports on it.
+import { LABELS, MANAGED_BY, openstackName, projectOfNamespace, type Network } from "../../api/index.js";
+import type { Physnet } from "../../operator/config.js";
+import { NetworkingLabel, type NadObject } from "./sources.js";
+
+/** Where the network's traffic goes: a bridge, and on it a VLAN or nothing (flat). */
+export interface Segment {
+  networkType: "vlan" | "flat";
+  physnet: string;
+  bridge: string;
+  vlan?: number | undefined;
+  mtu: number;
+}
+
+/** Multus schedules pods that use the NAD onto nodes that advertise this device-plugin resource. */
+export const NAD_RESOURCE_ANNOTATION = "k8s.v1.cni.cncf.io/resourceName";
+export const ovsResourceName = (bridge: string): string => `ovs-cni.network.kubevirt.io/${bridge}`;
+
+/**
+ * The NAD's name in `namespace`: the network's own name at home, `net-<uid>` elsewhere (two projects may
+ * share networks with the same name into a third).
+ */
+export function nadName(network: Network, namespace: string): string {
+  return namespace === network.metadata.namespace ? (network.metadata.name ?? "") : `net-${network.metadata.uid ?? ""}`;
+}
+
+/** `namespace/name`, as KubeVirt's `multus.networkName` and MultiNetworkPolicy's policy-for want it. */
+export const nadReference = (network: Network, namespace: string): string => `${namespace}/${nadName(network, namespace)}`;
+
+/**
+ * OVS-CNI's configuration. No IPAM of its own: guests get static addresses from the config drive, and pods
+ * (containers) get theirs through the static IPAM plugin from the `ips` the Multus annotation carries.
+ */
+export function ovsCniConfig(name: string, segment: Segment): string {
+  const config: Record<string, unknown> = {
+    cniVersion: "0.4.0",
+    name,
+    type: "ovs",
+    bridge: segment.bridge,
+    ...(segment.vlan === undefined ? {} : { vlan: segment.vlan }),
+    mtu: segment.mtu,
+    capabilities: { ips: true, mac: true },
+    ipam: { type: "static" },
+  };
+  return JSON.stringify(config);
+}
+
+export function desiredNad(network: Network, namespace: string, segment: Segment): NadObject {
+  const name = nadName(network, namespace);
+  const project = projectOfNamespace(network.metadata.namespace);
+  return {
+    apiVersion: "k8s.cni.cncf.io/v1",
+    kind: "NetworkAttachmentDefinition",
+    metadata: {
+      name,
+      namespace,
+      labels: {
+        [LABELS.managedBy]: MANAGED_BY,
+        ...(project === undefined ? {} : { [LABELS.project]: project }),
+        [NetworkingLabel.networkUid]: network.metadata.uid ?? "",
+      },
+      annotations: {
+        [NAD_RESOURCE_ANNOTATION]: ovsResourceName(segment.bridge),
+        "altostack.io/network": `${network.metadata.namespace ?? ""}/${openstackName(network)}`,
+      },
+    },
+    spec: { config: ovsCniConfig(name, segment) },
+  };
+}
+
+/** The namespaces that need a NAD: the network's own, and for a shared network those of ports on it. */
+export function attachmentNamespaces(network: Network, portNamespaces: Iterable<string | undefined>): string[] {
+  const own = network.metadata.namespace ?? "";
+  const namespaces = new Set<string>([own]);
+  if (network.spec.shared === true) {
+    for (const ns of portNamespaces) if (ns !== undefined && ns !== "") namespaces.add(ns);
+  }
+  return [own, ...[...namespaces].filter((ns) => ns !== own).sort()];
+}
+
+// ---- segments ----
+
+export type SegmentPlan =
+  | { ok: true; networkType: "vlan"; physnet: Physnet; vlan: number | undefined }
+  | { ok: true; networkType: "flat"; physnet: Physnet }
+  | { ok: false; message: string };
+
+/**
+ * Which segment a network asks for, like Neutron's ML2 type drivers: provider attributes pin it (admins);
+ * otherwise a tenant VLAN from the first physnet that has VLAN ranges. `vlan: undefined` = allocate one.
+ */
+export function planSegment(spec: Network["spec"], physnets: readonly Physnet[]): SegmentPlan {
+  const named = spec.providerPhysicalNetwork;
+  const physnet =
+    named !== undefined
+      ? physnets.find((p) => p.name === named)
+      : spec.providerNetworkType === "flat"
+        ? physnets[0]
+        : (physnets.find((p) => p.vlanRanges.length > 0) ?? physnets[0]);
+  const known = physnets.map((p) => p.name).join(", ");
+  if (physnet === undefined) {
+    return {
+      ok: false,
+      message: `physical network ${named ?? ""} is not configured (the operator knows: ${known}); pick one of those`,
+    };
+  }
+  if (spec.providerNetworkType === "flat") return { ok: true, networkType: "flat", physnet };
+  const pinned = spec.providerSegmentationId;
+  if (pinned === undefined && physnet.vlanRanges.length === 0) {
+    return {
+      ok: false,
+      message:
+        `physical network ${physnet.name} has no tenant VLAN ranges; set providerSegmentationId ` +
+        "or use a physical network with ranges",
+    };
+  }
+  return { ok: true, networkType: "vlan", physnet, vlan: pinned };
+}
+
+/** Tenant VLAN ids of a physnet in order, skipping those `taken` says are allocated. */
+export function* vlanCandidates(physnet: Physnet, taken: (vlan: number) => boolean): Generator<number> {
+  for (const range of physnet.vlanRanges) {
+    for (let vlan = range.min; vlan <= range.max; vlan++) if (!taken(vlan)) yield vlan;
+  }
+}

@@ -1,0 +1,263 @@
+// Network reconciler (I/O): a segment (tenant VLAN, or the provider segment an admin pinned) arbitrated
+// through an Allocation, and the OVS-CNI NetworkAttachmentDefinitions in every namespace that uses the
+// network. Deletion waits while ports remain (NetworkInUse), then deletes the network's subnets (as
+// Neutron does), frees the segment and removes the NADs.
+import {
+  ConditionType,
+  Finalizer,
+  Reason,
+  networkKind,
+  subnetKind,
+  type Allocation,
+  type Network,
+  type Port,
+  type Subnet,
+} from "../../api/index.js";
+import {
+  Controller,
+  Upstream,
+  applyChild,
+  ensureFinalizer,
+  keyOf,
+  objectKey,
+  removeFinalizer,
+  setCondition,
+  watchOf,
+  writeStatusIfChanged,
+  type CacheSet,
+  type EventRecorder,
+  type KubeClient,
+  type Logger,
+  type OperatorMetrics,
+  type ReconcileContext,
+  type ReconcileOutcome,
+} from "../../kube/index.js";
+import type { NetworkingConfig } from "../../operator/config.js";
+import { ensureSlots, listHeld, release, segmentValue, type SlotCandidate } from "../ipam/arbiter.js";
+import { conflictsComeBackThroughTheWatch, ignoreNotFound, writeStatusGuarded } from "../ipam/guarded-status.js";
+import { attachmentNamespaces, desiredNad, nadReference, planSegment, vlanCandidates, type Segment } from "./desired.js";
+import {
+  Index,
+  NetworkingLabel,
+  deletesOnly,
+  networkKeyOf,
+  networkingSources,
+  notReady,
+  onlyWhen,
+  specOrDeletionChanged,
+  subnetNetworkKey,
+  subnetsOf,
+} from "./sources.js";
+import { inUseVerdict, neutronStatus, readyVerdict, segmentFailureVerdict, type Verdict } from "./status.js";
+
+export const NETWORK_CONTROLLER = "network";
+
+export interface NetworkControllerDeps {
+  client: KubeClient;
+  caches: CacheSet;
+  logger: Logger;
+  events: EventRecorder;
+  networking: NetworkingConfig;
+  metrics?: OperatorMetrics;
+  workers?: number;
+  now?: () => Date;
+}
+
+type NetworkStatus = NonNullable<Network["status"]>;
+
+export function networkController(deps: NetworkControllerDeps): Controller<Network> {
+  const sources = networkingSources(deps.caches);
+  const now = deps.now ?? (() => new Date());
+
+  const withReady = (network: Network, status: NetworkStatus, verdict: Verdict): NetworkStatus => ({
+    ...status,
+    observedGeneration: network.metadata.generation,
+    conditions: setCondition(
+      network.status?.conditions,
+      { type: ConditionType.Ready, ...verdict, observedGeneration: network.metadata.generation },
+      now(),
+    ),
+  });
+
+  const reconcile = async (key: string, ctx: ReconcileContext<Network>): Promise<ReconcileOutcome> => {
+    if (ctx.object === undefined) return undefined;
+    if (ctx.object.metadata.deletionTimestamp !== undefined) return reconcileDelete(key, ctx.object, ctx);
+    const network = await ensureFinalizer(deps.client, networkKind, ctx.object, Finalizer.network);
+    const subnetNames = subnetsOf(sources, key).map((s) => s.metadata.name ?? "");
+
+    const plan = planSegment(network.spec, deps.networking.physnets);
+    if (!plan.ok) {
+      const status = withReady(network, { ...network.status, status: "DOWN", subnets: subnetNames }, {
+        status: "False",
+        reason: Reason.InvalidSpec,
+        message: plan.message,
+      });
+      await writeStatusIfChanged(deps.client, networkKind, network, status, ctx.fieldManager);
+      return undefined;
+    }
+
+    // The segment: what the status names, else what we hold, else the pinned value or a free tenant VLAN.
+    const physnet = plan.physnet;
+    const pinned: SlotCandidate | undefined =
+      plan.networkType === "flat"
+        ? { pool: physnet.name, value: segmentValue(undefined) }
+        : plan.vlan === undefined
+          ? undefined
+          : { pool: physnet.name, value: segmentValue(plan.vlan) };
+    const st = network.status;
+    const current =
+      st?.physicalNetwork === physnet.name && st.networkType === plan.networkType
+        ? { pool: physnet.name, value: segmentValue(st.segmentationId) }
+        : undefined;
+    const holder = { kind: networkKind.kind, namespace: network.metadata.namespace, name: ctx.name, uid: network.metadata.uid ?? "" };
+    const { outcomes, surplus } = await ensureSlots(
+      { client: deps.client, allocations: sources.allocations, fieldManager: ctx.fieldManager },
+      holder,
+      [
+        {
+          key: "segment",
+          type: "segment",
+          pools: [physnet.name],
+          current,
+          requested: pinned,
+          candidates: (taken) =>
+            mapIterable(
+              vlanCandidates(physnet, (vlan) => taken({ pool: physnet.name, value: segmentValue(vlan) })),
+              (vlan) => ({ pool: physnet.name, value: segmentValue(vlan) }),
+            ),
+        },
+      ],
+    );
+    const outcome = outcomes[0];
+    if (outcome === undefined || !outcome.ok) {
+      // The segment slot has neither keepOnly nor several outcomes: a failure is "taken" or "exhausted".
+      const verdict =
+        outcome === undefined || outcome.why === "gone"
+          ? { status: "False" as const, reason: Reason.ReconcileError, message: "the segment could not be allocated" }
+          : segmentFailureVerdict(outcome, physnet.name);
+      deps.events.warning(network, verdict.reason, verdict.message);
+      const status = withReady(
+        network,
+        { status: "DOWN", subnets: subnetNames, mtu: network.spec.mtu ?? deps.networking.defaultMtu },
+        verdict,
+      );
+      await writeStatusGuarded(deps.client, networkKind, network, status, ctx.fieldManager, { always: surplus.length > 0 });
+      for (const allocation of surplus) await release(deps.client, allocation);
+      return undefined;
+    }
+    const vlan = outcome.value === "flat" ? undefined : Number(outcome.value.replace(/^vlan:/, ""));
+    const segment: Segment = {
+      networkType: plan.networkType,
+      physnet: physnet.name,
+      bridge: physnet.bridge,
+      vlan,
+      mtu: network.spec.mtu ?? deps.networking.defaultMtu,
+    };
+
+    // NADs: every namespace that uses the network; stale ones (a shared network's last port there went) go.
+    const portNamespaces = sources.ports.byIndex(Index.portsByNetwork, key).map((p) => p.metadata.namespace);
+    const namespaces = attachmentNamespaces(network, portNamespaces);
+    for (const namespace of namespaces) {
+      await applyChild(deps.client, Upstream.NetworkAttachmentDefinition, desiredNad(network, namespace, segment), network, ctx.fieldManager);
+    }
+    for (const nad of sources.nads.byIndex(Index.nadsByNetwork, network.metadata.uid ?? "")) {
+      if (!namespaces.includes(nad.metadata.namespace ?? "")) {
+        await deps.client.delete(Upstream.NetworkAttachmentDefinition, nad.metadata.name ?? "", nad.metadata.namespace);
+      }
+    }
+
+    const attachments = namespaces.map((ns) => nadReference(network, ns));
+    const status = withReady(
+      network,
+      {
+        status: neutronStatus(network, true),
+        networkType: segment.networkType,
+        physicalNetwork: segment.physnet,
+        ...(segment.vlan === undefined ? {} : { segmentationId: segment.vlan }),
+        bridge: segment.bridge,
+        mtu: segment.mtu,
+        subnets: subnetNames,
+        attachments,
+      },
+      readyVerdict(segment, attachments),
+    );
+    await writeStatusGuarded(deps.client, networkKind, network, status, ctx.fieldManager, { always: surplus.length > 0 });
+    for (const allocation of surplus) await release(deps.client, allocation);
+    return undefined;
+  };
+
+  async function reconcileDelete(key: string, network: Network, ctx: ReconcileContext<Network>): Promise<ReconcileOutcome> {
+    const ports = sources.ports.byIndex(Index.portsByNetwork, key);
+    if (ports.length > 0) {
+      const own = ports.filter((p) => p.metadata.namespace === network.metadata.namespace);
+      const verdict = inUseVerdict(own.map((p) => p.metadata.name ?? ""), ports.length - own.length);
+      deps.events.warning(network, verdict.reason, verdict.message, { action: "Delete" });
+      await writeStatusIfChanged(deps.client, networkKind, network, withReady(network, { ...network.status }, verdict), ctx.fieldManager);
+      return undefined; // the port watch brings us back when they go
+    }
+    // Neutron deletes a network's subnets with it.
+    const subnets = subnetsOf(sources, key);
+    if (subnets.length > 0) {
+      for (const subnet of subnets) {
+        if (subnet.metadata.deletionTimestamp === undefined) {
+          await deps.client.delete(subnetKind, subnet.metadata.name ?? "", subnet.metadata.namespace);
+        }
+      }
+      const verdict: Verdict = { status: "False", reason: Reason.Progressing, message: `deleting ${subnets.length} subnet(s)` };
+      await writeStatusIfChanged(deps.client, networkKind, network, withReady(network, { ...network.status }, verdict), ctx.fieldManager);
+      return undefined; // the subnet watch brings us back
+    }
+    for (const allocation of await listHeld(deps.client, network.metadata.uid ?? "")) await release(deps.client, allocation);
+    for (const nad of sources.nads.byIndex(Index.nadsByNetwork, network.metadata.uid ?? "")) {
+      await deps.client.delete(Upstream.NetworkAttachmentDefinition, nad.metadata.name ?? "", nad.metadata.namespace);
+    }
+    await ignoreNotFound(removeFinalizer(deps.client, networkKind, network, Finalizer.network));
+    return undefined;
+  }
+
+  const networkKeysByUid = (uid: string | undefined): string[] =>
+    uid === undefined ? [] : sources.networks.byIndex(Index.networksByUid, uid).map(keyOf);
+
+  return new Controller<Network>({
+    name: NETWORK_CONTROLLER,
+    cache: sources.networks,
+    // Only existence matters of ports (NADs per namespace, NetworkInUse) and subnets (the status list).
+    watches: [
+      {
+        cache: onlyWhen(sources.ports, specOrDeletionChanged),
+        mapToKeys: (p) => {
+          const key = networkKeyOf(p.metadata.namespace, (p as Port).spec.networkRef);
+          // One more port where the network is already attached changes nothing; ports going always count.
+          const network = sources.networks.get(key);
+          const attached =
+            network !== undefined &&
+            network.metadata.deletionTimestamp === undefined &&
+            (network.status?.attachments ?? []).includes(nadReference(network, p.metadata.namespace ?? ""));
+          return attached && p.metadata.deletionTimestamp === undefined ? [] : [key];
+        },
+      },
+      { cache: onlyWhen(sources.subnets, specOrDeletionChanged), mapToKeys: (s) => [subnetNetworkKey(s as Subnet)] },
+      {
+        cache: onlyWhen(sources.allocations, () => false),
+        mapToKeys: (a) => {
+          const { holder } = (a as Allocation).spec;
+          return holder.kind === networkKind.kind ? [objectKey(holder.namespace, holder.name)] : [];
+        },
+      },
+      // A freed segment may be what a network waiting with VlanIdInUse/NoNetworkAvailable needs.
+      {
+        cache: deletesOnly(sources.allocations),
+        mapToKeys: (a) => ((a as Allocation).spec.type === "segment" ? notReady(sources.networks.list()).map(keyOf) : []),
+      },
+      watchOf(sources.nads, (n) => networkKeysByUid(n.metadata.labels?.[NetworkingLabel.networkUid])),
+    ],
+    reconcile: conflictsComeBackThroughTheWatch(reconcile),
+    logger: deps.logger,
+    ...(deps.workers === undefined ? {} : { workers: deps.workers }),
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+  });
+}
+
+function* mapIterable<A, B>(items: Iterable<A>, fn: (a: A) => B): Generator<B> {
+  for (const item of items) yield fn(item);
+}

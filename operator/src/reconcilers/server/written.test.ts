@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../../kube/index.js";
+import { WrittenObjects } from "./written.js";
+
+const obj = (rv: string, note: string, uid = "u1"): KubeObject & { note: string } => ({
+  metadata: { name: "a", namespace: "ns", uid, resourceVersion: rv },
+  note,
+});
+
+describe("read-your-own-writes", () => {
+  it("uses our write while the cache still shows the version it replaced, then trusts the cache again", () => {
+    const written = new WrittenObjects<ReturnType<typeof obj>>();
+    written.remember(obj("1", "cached"), obj("2", "finalizer"));
+    written.remember(obj("2", "finalizer"), obj("3", "status"));
+    expect(written.current("ns/a", obj("1", "cached"))?.note).toBe("status");
+    expect(written.current("ns/a", obj("3", "from the watch"))?.note).toBe("from the watch");
+    // The memo is gone once the cache caught up.
+    expect(written.current("ns/a", obj("1", "cached"))?.note).toBe("cached");
+  });
+
+  it("ignores no-op writes and replaced objects", () => {
+    const written = new WrittenObjects<ReturnType<typeof obj>>();
+    written.remember(obj("1", "cached"), undefined);
+    expect(written.current("ns/a", obj("1", "cached"))?.note).toBe("cached");
+    written.remember(obj("1", "cached"), obj("2", "status"));
+    expect(written.current("ns/a", obj("1", "namesake", "u2"))?.note).toBe("namesake");
+    expect(written.current("ns/a", undefined)).toBeUndefined();
+  });
+});

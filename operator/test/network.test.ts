@@ -1,0 +1,411 @@
+// Networking on the real apiserver (with the real NAD and MultiNetworkPolicy CRDs) and the simulator:
+// networks get segments and OVS-CNI NADs, subnets are validated, ports get unique addresses, exhaustion and
+// in-use deletion are reported in Neutron's terms, shared networks reach other projects (and private ones
+// do not), security groups become MultiNetworkPolicies, and a server on two networks gets two interfaces and
+// a network_data.json the guest (the simulator) reads its addresses from.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import {
+  API_VERSION,
+  allocationKind,
+  networkKind,
+  portKind,
+  projectKind,
+  securityGroupKind,
+  serverKind,
+  subnetKind,
+  type Allocation,
+  type Network,
+  type Port,
+  type Project,
+  type SecurityGroup,
+  type Server,
+  type Subnet,
+} from "../src/api/index.js";
+import { Builtin, CacheSet, Upstream, type KubeObject, type ResourceType } from "../src/kube/index.js";
+import { loadOperatorConfig } from "../src/operator/config.js";
+import { startOperator, type RunningOperator } from "../src/operator/operator.js";
+import { allocationObject } from "../src/reconcilers/ipam/arbiter.js";
+import { networkingSources, type NadObject, type PolicyObject } from "../src/reconcilers/network/sources.js";
+import { resolveNetworking } from "../src/reconcilers/port/instance-networking.js";
+import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
+import { conditionOf, eventually, testClient, testLogger, unique } from "./helpers.js";
+
+const client = testClient();
+const upstreamInstalled = inject("upstreamInstalled");
+let operator: RunningOperator;
+let simulator: Simulator | undefined;
+const projects: string[] = [];
+
+type Spec = Record<string, unknown>;
+const obj = (kind: string, namespace: string, name: string, spec: Spec): KubeObject & { spec: Spec } => ({
+  apiVersion: API_VERSION,
+  kind,
+  metadata: { name, namespace },
+  spec,
+});
+
+async function newProject(prefix: string): Promise<string> {
+  const name = unique(prefix);
+  projects.push(name);
+  await client.create<Project>(projectKind, { apiVersion: API_VERSION, kind: "Project", metadata: { name }, spec: { deletionPolicy: "Cascade" } });
+  await eventually(`project ${name} ready`, async () => conditionOf(await client.get(projectKind, name))?.status === "True");
+  return `project-${name}`;
+}
+
+/** The object once its Ready condition has `reason` (or status True when no reason is given), for its generation. */
+async function waitReady<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string, reason?: string, timeoutMs = 30_000): Promise<T> {
+  return eventually(
+    `${rt.kind} ${name} ${reason ?? "Ready"}`,
+    async () => {
+      const o = await client.get<T>(rt, name, namespace);
+      const c = conditionOf(o) as { status: string; reason: string; observedGeneration?: number } | undefined;
+      if (o === undefined || c === undefined || c.observedGeneration !== o.metadata.generation) return undefined;
+      return (reason === undefined ? c.status === "True" : c.reason === reason) ? o : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+async function gone(rt: ResourceType, namespace: string | undefined, name: string): Promise<void> {
+  await eventually(`${rt.kind} ${name} gone`, async () => (await client.get(rt, name, namespace)) === undefined);
+}
+
+async function networkWithSubnet(namespace: string, net: string, cidr: string, subnetSpec: Spec = {}, netSpec: Spec = {}): Promise<Network> {
+  await client.create(networkKind, obj("Network", namespace, net, netSpec));
+  await client.create(subnetKind, obj("Subnet", namespace, `${net}-v4`, { networkRef: net, cidr, ipVersion: cidr.includes(":") ? 6 : 4, ...subnetSpec }));
+  await waitReady(subnetKind, namespace, `${net}-v4`);
+  return waitReady<Network>(networkKind, namespace, net);
+}
+
+const ipsOf = (p: Port | undefined): string[] => (p?.status?.fixedIPs ?? []).map((f) => f.ipAddress);
+
+beforeAll(async () => {
+  const config = loadOperatorConfig(["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", "--identity=network-test"], {});
+  operator = await startOperator({ client, logger: testLogger("operator"), config });
+  if (upstreamInstalled) {
+    simulator = await startSimulator({ client, log: testLogger("simulator"), config: { delays: uniformDelays(20), nodes: { count: 1 } } });
+  }
+});
+afterAll(async () => {
+  for (const name of projects) await client.delete(projectKind, name, undefined);
+  for (const name of projects) await gone(projectKind, undefined, name).catch(() => undefined);
+  await simulator?.stop();
+  for (const name of ["sim-node-1"]) await client.delete(Builtin.Node, name, undefined);
+  await operator.stop();
+});
+
+describe("networks", () => {
+  it("get a tenant VLAN and an OVS-CNI NAD the real CRD accepts; admins may pin a VLAN, and only one network gets it", async () => {
+    const ns = await newProject("net");
+    const net = await networkWithSubnet(ns, "private", "10.10.0.0/24");
+    expect(net.status).toMatchObject({ status: "ACTIVE", networkType: "vlan", physicalNetwork: "physnet1", bridge: "br1", mtu: 1500, subnets: ["private-v4"] });
+    expect(net.status?.segmentationId).toBeGreaterThanOrEqual(1000);
+    expect(net.status?.segmentationId).toBeLessThanOrEqual(1999);
+    const nad = await client.get<NadObject>(Upstream.NetworkAttachmentDefinition, "private", ns);
+    expect(JSON.parse(nad?.spec?.config ?? "{}")).toMatchObject({ type: "ovs", bridge: "br1", vlan: net.status?.segmentationId, mtu: 1500 });
+    expect(nad?.metadata.annotations?.["k8s.v1.cni.cncf.io/resourceName"]).toBe("ovs-cni.network.kubevirt.io/br1");
+    expect(nad?.metadata.ownerReferences?.[0]?.uid).toBe(net.metadata.uid);
+    const allocation = await client.get<Allocation>(allocationKind, `vlan-physnet1-${net.status?.segmentationId ?? 0}`);
+    expect(allocation?.spec.holder.uid).toBe(net.metadata.uid);
+
+    const pin = { providerNetworkType: "vlan", providerSegmentationId: 42, mtu: 9000 };
+    await client.create(networkKind, obj("Network", ns, "pinned", pin));
+    const pinned = await waitReady<Network>(networkKind, ns, "pinned");
+    expect(pinned.status).toMatchObject({ segmentationId: 42, mtu: 9000 });
+    await client.create(networkKind, obj("Network", ns, "pinned-again", pin));
+    const refused = await waitReady<Network>(networkKind, ns, "pinned-again", "VlanIdInUse");
+    expect(conditionOf(refused)?.message).toMatch(/VLAN 42 on physnet1 is already used by network .*\/pinned; pick another providerSegmentationId/);
+    // The VLAN is freed with its network, and the waiting one gets it.
+    await client.delete(networkKind, "pinned", ns);
+    await waitReady(networkKind, ns, "pinned-again");
+  });
+
+  it("reach other projects only when shared", async () => {
+    const home = await newProject("home");
+    const away = await newProject("away");
+    const shared = await networkWithSubnet(home, "public", "10.20.0.0/24", {}, { shared: true });
+    await networkWithSubnet(home, "secret", "10.21.0.0/24");
+    const homeProject = home.slice("project-".length);
+    await client.create(portKind, obj("Port", away, "guest", { networkRef: `${homeProject}/public` }));
+    await client.create(portKind, obj("Port", away, "spy", { networkRef: `${homeProject}/secret` }));
+    const guest = await waitReady<Port>(portKind, away, "guest");
+    expect(ipsOf(guest)[0]).toMatch(/^10\.20\.0\./);
+    const foreignNad = `net-${shared.metadata.uid ?? ""}`;
+    expect(await client.get(Upstream.NetworkAttachmentDefinition, foreignNad, away)).toBeDefined();
+    await eventually("shared network lists its attachment", async () =>
+      ((await client.get<Network>(networkKind, "public", home))?.status?.attachments ?? []).includes(`${away}/${foreignNad}`),
+    );
+    const spy = await waitReady<Port>(portKind, away, "spy", "DependencyNotFound");
+    expect(conditionOf(spy)?.message).toContain(`network ${homeProject}/secret not found`);
+    expect(spy.status?.fixedIPs ?? []).toEqual([]);
+    const nads = await client.list(Upstream.NetworkAttachmentDefinition, { namespace: away });
+    expect(nads.items.map((n) => n.metadata.name)).toEqual([foreignNad]);
+    // The last port leaving takes the NAD out of the other project.
+    await client.delete(portKind, "guest", away);
+    await eventually("foreign NAD removed", async () => (await client.get(Upstream.NetworkAttachmentDefinition, foreignNad, away)) === undefined);
+  });
+});
+
+describe("subnets", () => {
+  it("are refused in Neutron's terms when they overlap a sibling or put the gateway in a pool", async () => {
+    const ns = await newProject("subnets");
+    await networkWithSubnet(ns, "net", "10.30.0.0/24");
+    await client.create(subnetKind, obj("Subnet", ns, "overlap", { networkRef: "net", cidr: "10.30.0.128/25", ipVersion: 4 }));
+    const overlap = await waitReady<Subnet>(subnetKind, ns, "overlap", "OverlappingSubnet");
+    expect(conditionOf(overlap)?.message).toMatch(/overlaps subnet net-v4 \(10.30.0.0\/24\)/);
+    await client.create(
+      subnetKind,
+      obj("Subnet", ns, "gateway", { networkRef: "net", cidr: "10.31.0.0/24", ipVersion: 4, gatewayIP: "10.31.0.50", allocationPools: [{ start: "10.31.0.10", end: "10.31.0.99" }] }),
+    );
+    const gateway = await waitReady<Subnet>(subnetKind, ns, "gateway", "GatewayConflictWithAllocationPools");
+    expect(conditionOf(gateway)?.message).toContain("gatewayIP 10.31.0.50 is inside an allocation pool");
+    // A fix is picked up.
+    await client.patch(subnetKind, "gateway", ns, { spec: { gatewayIP: "10.31.0.1" } }, "merge");
+    const fixed = await waitReady<Subnet>(subnetKind, ns, "gateway");
+    expect(fixed.status).toMatchObject({ gatewayIP: "10.31.0.1", allocationPools: [{ start: "10.31.0.10", end: "10.31.0.99" }], total: 90 });
+  });
+});
+
+describe("ports", () => {
+  it("get OpenStack MACs and free addresses from the pool; a requested address taken twice is refused", async () => {
+    const ns = await newProject("ports");
+    await networkWithSubnet(ns, "net", "10.40.0.0/24");
+    await client.create(portKind, obj("Port", ns, "a", { networkRef: "net" }));
+    await client.create(portKind, obj("Port", ns, "b", { networkRef: "net", fixedIPs: [{ ipAddress: "10.40.0.77" }], macAddress: "fa:16:3e:77:77:77" }));
+    const a = await waitReady<Port>(portKind, ns, "a");
+    const b = await waitReady<Port>(portKind, ns, "b");
+    expect(a.status?.macAddress).toMatch(/^fa:16:3e(:[0-9a-f]{2}){3}$/);
+    expect(ipsOf(a)).toHaveLength(1);
+    expect(ipsOf(a)[0]).toMatch(/^10\.40\.0\.([2-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-4])$/);
+    expect(a.status).toMatchObject({ status: "DOWN", networkId: (await client.get(networkKind, "net", ns))?.metadata.uid });
+    expect(ipsOf(b)).toEqual(["10.40.0.77"]);
+    expect(b.status?.macAddress).toBe("fa:16:3e:77:77:77");
+
+    await client.create(portKind, obj("Port", ns, "c", { networkRef: "net", fixedIPs: [{ ipAddress: "10.40.0.77" }] }));
+    await client.create(portKind, obj("Port", ns, "d", { networkRef: "net", macAddress: "fa:16:3e:77:77:77" }));
+    const c = await waitReady<Port>(portKind, ns, "c", "IpAddressAlreadyAllocated");
+    expect(conditionOf(c)?.message).toContain("IP address 10.40.0.77 on subnet net-v4 is already allocated to port b");
+    const d = await waitReady<Port>(portKind, ns, "d", "MacAddressInUse");
+    expect(conditionOf(d)?.message).toContain("fa:16:3e:77:77:77 is already in use by port b");
+    // Freed by b's deletion, the address goes to c.
+    await client.delete(portKind, "b", ns);
+    expect(ipsOf(await waitReady<Port>(portKind, ns, "c"))).toEqual(["10.40.0.77"]);
+    await waitReady(portKind, ns, "d");
+  });
+
+  it("report exhaustion as IpAddressGenerationFailure and get an address once one is freed", async () => {
+    const ns = await newProject("exhaust");
+    await networkWithSubnet(ns, "tiny", "10.50.0.0/29"); // .2–.6 usable: 5 addresses
+    for (let i = 0; i < 6; i++) await client.create(portKind, obj("Port", ns, `p${i}`, { networkRef: "tiny" }));
+    const failed = await eventually("five ports ready, one failing", async () => {
+      const { items } = await client.list<Port>(portKind, { namespace: ns });
+      const ready = items.filter((p) => conditionOf(p)?.status === "True");
+      const failing = items.filter((p) => conditionOf(p)?.reason === "IpAddressGenerationFailure");
+      return ready.length === 5 && failing.length === 1 ? { ready, failing: failing[0] } : undefined;
+    });
+    expect(new Set(failed.ready.flatMap(ipsOf))).toEqual(new Set(["10.50.0.2", "10.50.0.3", "10.50.0.4", "10.50.0.5", "10.50.0.6"]));
+    expect(conditionOf(failed.failing)?.message).toContain("no more IP addresses available on subnet tiny-v4");
+    expect((await client.get<Subnet>(subnetKind, "tiny-v4", ns))?.status).toMatchObject({ allocated: 5, total: 5 });
+
+    const freed = ipsOf(failed.ready[0])[0];
+    await client.delete(portKind, failed.ready[0]?.metadata.name ?? "", ns);
+    const recovered = await waitReady<Port>(portKind, ns, failed.failing?.metadata.name ?? "");
+    expect(ipsOf(recovered)).toEqual([freed]);
+  });
+
+  it("free values a crash left behind: an allocation whose holder is gone, and one its holder does not name", async () => {
+    const ns = await newProject("crash");
+    await networkWithSubnet(ns, "net", "10.60.0.0/24");
+    await client.create(portKind, obj("Port", ns, "p", { networkRef: "net" }));
+    const port = await waitReady<Port>(portKind, ns, "p");
+    const subnetUid = (await client.get(subnetKind, "net-v4", ns))?.metadata.uid ?? "";
+    const holder = { kind: "Port", namespace: ns, name: "p", uid: port.metadata.uid ?? "" };
+    // A replica crashed after taking .200 for p but before writing p's status: p's next reconcile frees it.
+    await client.create(allocationKind, allocationObject("ip", subnetUid, "10.60.0.200", holder));
+    // A replica crashed after taking .201 for a port that is gone since: garbage collection frees it.
+    await client.create(allocationKind, allocationObject("ip", subnetUid, "10.60.0.201", { ...holder, name: "vanished", uid: "00000000-dead-beef-0000-000000000000" }));
+    await gone(allocationKind, undefined, `ip-${subnetUid}-0a3c00c8`);
+    await gone(allocationKind, undefined, `ip-${subnetUid}-0a3c00c9`);
+    expect(ipsOf(await client.get<Port>(portKind, "p", ns))).toEqual(ipsOf(port));
+  });
+});
+
+describe("deletion in use", () => {
+  it("holds a network with ports (NetworkInUse) and a subnet with addresses (SubnetInUse) until the ports go", async () => {
+    const ns = await newProject("inuse");
+    const net = await networkWithSubnet(ns, "net", "10.70.0.0/24");
+    await client.create(portKind, obj("Port", ns, "p", { networkRef: "net" }));
+    const address = ipsOf(await waitReady<Port>(portKind, ns, "p"));
+    await client.delete(subnetKind, "net-v4", ns);
+    const subnet = await waitReady<Subnet>(subnetKind, ns, "net-v4", "SubnetInUse");
+    expect(conditionOf(subnet)?.message).toMatch(/1 allocated address\(es\), held by port p; delete those ports/);
+    await client.delete(networkKind, "net", ns);
+    const network = await waitReady<Network>(networkKind, ns, "net", "NetworkInUse");
+    expect(conditionOf(network)?.message).toMatch(/still has 1 port\(s\): p; delete them/);
+    // The port keeps its address while its subnet waits to be deleted.
+    expect(ipsOf(await client.get<Port>(portKind, "p", ns))).toEqual(address);
+
+    await client.delete(portKind, "p", ns);
+    await gone(subnetKind, ns, "net-v4");
+    await gone(networkKind, ns, "net");
+    await gone(Upstream.NetworkAttachmentDefinition, ns, "net");
+    await gone(allocationKind, undefined, `vlan-physnet1-${net.status?.segmentationId ?? 0}`);
+  });
+});
+
+describe("security groups", () => {
+  it("every project gets OpenStack's default group, enforced by MultiNetworkPolicies the real CRD accepts", async () => {
+    const ns = await newProject("sg");
+    const group = await waitReady<SecurityGroup>(securityGroupKind, ns, "default");
+    expect(group.spec.rules).toHaveLength(4);
+    expect(group.status?.policies).toEqual([]); // no network yet
+    await networkWithSubnet(ns, "net", "10.80.0.0/24");
+    const enforced = await eventually("default group enforced", async () => {
+      const g = await client.get<SecurityGroup>(securityGroupKind, "default", ns);
+      return (g?.status?.policies ?? []).length === 2 ? g : undefined;
+    });
+    expect(enforced.status?.policies).toEqual(["sg-default", "altostack-port-security"]);
+    const policy = await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, "sg-default", ns);
+    expect(policy?.metadata.annotations?.["k8s.v1.cni.cncf.io/policy-for"]).toBe(`${ns}/net`);
+    expect(policy?.spec?.podSelector).toEqual({ matchLabels: { "altostack.io/sg-default": "true" } });
+    expect(await client.get(Upstream.MultiNetworkPolicy, "altostack-port-security", ns)).toBeDefined();
+
+    // Tenants may add rules to `default`; the operator does not put them back.
+    await client.patch(securityGroupKind, "default", ns, { spec: { rules: [...(group.spec.rules ?? []), { direction: "ingress", protocol: "tcp", portRangeMin: 22, portRangeMax: 22 }] } }, "merge");
+    await eventually("ssh rule enforced", async () =>
+      ((await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, "sg-default", ns))?.spec?.ingress ?? []).some((r) =>
+        (r.ports ?? []).some((p) => p.port === 22),
+      ),
+    );
+    // Deleted, it comes back (Neutron does not let the default group go).
+    await client.delete(securityGroupKind, "default", ns);
+    await eventually("default group re-created", async () => {
+      const g = await client.get(securityGroupKind, "default", ns);
+      return g !== undefined && g.metadata.uid !== group.metadata.uid;
+    });
+  });
+
+  it("names the rules MultiNetworkPolicy cannot enforce instead of widening them", async () => {
+    const ns = await newProject("sgpartial");
+    await networkWithSubnet(ns, "net", "10.81.0.0/24");
+    await client.create(securityGroupKind, obj("SecurityGroup", ns, "web", {
+      rules: [
+        { direction: "ingress", protocol: "tcp", portRangeMin: 80, portRangeMax: 81, remoteIPPrefix: "192.0.2.0/24" },
+        { direction: "ingress", protocol: "icmp" },
+        { direction: "ingress", remoteGroupRef: "default" },
+      ],
+    }));
+    const web = await waitReady<SecurityGroup>(securityGroupKind, ns, "web", "PartiallyEnforced");
+    expect(conditionOf(web)?.status).toBe("True");
+    expect(conditionOf(web)?.message).toContain("rule 2: protocol icmp");
+    const policy = await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, "sg-web", ns);
+    expect(policy?.spec?.ingress).toEqual([
+      { from: [{ ipBlock: { cidr: "192.0.2.0/24" } }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 81 }] },
+      { from: [{ podSelector: { matchLabels: { "altostack.io/sg-default": "true" } } }] },
+    ]);
+  });
+});
+
+describe.runIf(upstreamInstalled)("servers on tenant networks", () => {
+  it("a server on two networks gets two bound ports, two interfaces and a network_data.json the guest reads", async () => {
+    const ns = await newProject("srv");
+    await networkWithSubnet(ns, "front", "10.90.0.0/24", { dnsNameservers: ["10.90.0.53"] });
+    await networkWithSubnet(ns, "back", "10.91.0.0/24", { noGateway: true });
+    await client.create(portKind, obj("Port", ns, "back-port", { networkRef: "back", fixedIPs: [{ ipAddress: "10.91.0.10" }] }));
+    const spec = { flavorRef: "m1.tiny", imageRef: "cirros", networks: [{ networkRef: "front", fixedIP: "10.90.0.20" }, { portRef: "back-port" }] };
+    const server = await client.create<Server>(serverKind, obj("Server", ns, "web", spec) as unknown as Server);
+
+    // The auto port is the server's; the explicit one gets bound to it.
+    const auto = await waitReady<Port>(portKind, ns, "web-front");
+    expect(auto.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Server", name: "web", uid: server.metadata.uid, controller: true });
+    expect(ipsOf(auto)).toEqual(["10.90.0.20"]);
+    expect(auto.spec.securityGroupRefs).toEqual(["default"]);
+    for (const name of ["web-front", "back-port"]) {
+      await eventually(`${name} bound`, async () => {
+        const p = await client.get<Port>(portKind, name, ns);
+        const status = p?.status;
+        return status?.deviceId === server.metadata.uid && status?.deviceOwner === "compute:nova" && status?.status === "ACTIVE";
+      });
+    }
+
+    // What the server reconciler gets from resolveNetworking, from caches of the live cluster.
+    const caches = new CacheSet(client, testLogger("caches"));
+    const sources = networkingSources(caches);
+    await caches.startAll();
+    const resolution = await eventually("networking ready", () => {
+      const s = sources.servers.get(`${ns}/web`);
+      const r = s === undefined ? undefined : resolveNetworking(sources, "Server", s);
+      return r?.state === "ready" ? r : undefined;
+    });
+    await caches.stopAll();
+    const networking = resolution.networking;
+    if (networking === undefined) throw new Error("expected networking");
+    const back = await client.get<Port>(portKind, "back-port", ns);
+    expect(networking.interfaces).toEqual([
+      { name: "nic0", bridge: {}, macAddress: auto.status?.macAddress, model: "virtio" },
+      { name: "nic1", bridge: {}, macAddress: back?.status?.macAddress, model: "virtio" },
+    ]);
+    expect(networking.networks).toEqual([
+      { name: "nic0", multus: { networkName: `${ns}/front` } },
+      { name: "nic1", multus: { networkName: `${ns}/back` } },
+    ]);
+    expect(networking.networkData.networks.map((n) => [n.ip_address, n.netmask, n.routes.map((r) => r.gateway)])).toEqual([
+      ["10.90.0.20", "255.255.255.0", ["10.90.0.1"]],
+      ["10.91.0.10", "255.255.255.0", []],
+    ]);
+    expect(networking.networkData.services).toEqual([{ type: "dns", address: "10.90.0.53" }]);
+    expect(networking.podLabels).toMatchObject({ "altostack.io/sg-default": "true", "altostack.io/port-security": "enabled" });
+    expect(resolution.networksSummary).toBe("front=10.90.0.20; back=10.91.0.10");
+
+    // A VirtualMachine wired that way is accepted by KubeVirt's CRD, and the guest comes up with those addresses.
+    const vm = {
+      apiVersion: "kubevirt.io/v1",
+      kind: "VirtualMachine",
+      metadata: { name: "web-wiring", namespace: ns },
+      spec: {
+        runStrategy: "Always",
+        template: {
+          metadata: { labels: networking.podLabels },
+          spec: {
+            domain: {
+              devices: { disks: [{ name: "cloudinit", disk: { bus: "virtio" } }], interfaces: networking.interfaces, autoattachPodInterface: false },
+              resources: { requests: { memory: "64Mi" } },
+            },
+            networks: networking.networks,
+            volumes: [{ name: "cloudinit", cloudInitConfigDrive: { networkData: JSON.stringify(networking.networkData) } }],
+          },
+        },
+      },
+    };
+    await client.create(Upstream.VirtualMachine, vm);
+    const vmi = await eventually("guest reports its addresses", async () => {
+      const v = await client.get<KubeObject & { status?: { interfaces?: { name: string; mac: string; ipAddress?: string }[] } }>(
+        Upstream.VirtualMachineInstance,
+        "web-wiring",
+        ns,
+      );
+      const ifaces = v?.status?.interfaces ?? [];
+      return ifaces.length === 2 && ifaces.every((i) => i.ipAddress !== undefined) ? ifaces : undefined;
+    }, 60_000);
+    expect(vmi.map((i) => [i.name, i.mac, i.ipAddress])).toEqual([
+      ["nic0", auto.status?.macAddress, "10.90.0.20"],
+      ["nic1", back?.status?.macAddress, "10.91.0.10"],
+    ]);
+    await client.delete(Upstream.VirtualMachine, "web-wiring", ns);
+    await gone(Upstream.VirtualMachine, ns, "web-wiring");
+
+    // The server goes: its own port is deleted (and its address freed), the explicit one is unbound.
+    const autoAddress = `ip-${(await client.get(subnetKind, "front-v4", ns))?.metadata.uid ?? ""}-0a5a0014`;
+    expect(await client.get(allocationKind, autoAddress)).toBeDefined();
+    await client.delete(serverKind, "web", ns);
+    await gone(serverKind, ns, "web");
+    await gone(portKind, ns, "web-front");
+    await gone(allocationKind, undefined, autoAddress);
+    const unbound = await eventually("back-port unbound", async () => {
+      const p = await client.get<Port>(portKind, "back-port", ns);
+      return p?.status?.deviceId === undefined && p?.status?.status === "DOWN" ? p : undefined;
+    });
+    expect(ipsOf(unbound)).toEqual(["10.91.0.10"]);
+  });
+});
