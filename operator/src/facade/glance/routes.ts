@@ -1,0 +1,398 @@
+// Glance v2: images (→ Image objects) with Glance's visibility rules, JSON-patch updates, tags, members,
+// schemas and import-method discovery. Image data (PUT/GET …/file) belongs to the storage issue and is answered
+// 501 with a message saying how to get an image in meanwhile.
+import { z } from "zod";
+import {
+  CONTAINER_FORMATS,
+  DISK_FORMATS,
+  IMAGE_VISIBILITIES,
+  imageKind,
+  projectOfNamespace,
+  type Image,
+} from "../../api/index.js";
+import { imageUsableFrom, visibilityOf } from "../../reconcilers/image/visibility.js";
+import { requireProject, type Caller } from "../common/caller.js";
+import type { ServiceDeps } from "../common/deps.js";
+import { ApiError, badRequest, conflict, forbidden, notFound, notImplemented } from "../common/errors.js";
+import { parseJsonBody, readBody, MAX_JSON_BODY_BYTES, reply, type Reply, type Route, type RouteContext, type Service } from "../common/http.js";
+import { paginate, parsePage, parseSort, sortItems, type JsonObject } from "../common/listing.js";
+import { TenantAccess } from "../common/tenant.js";
+import { SERVICE_PREFIXES } from "../keystone/catalog.js";
+import { CORE_IMAGE_ATTRIBUTES, imageSchema, imageView, memberSchema, memberView } from "./views.js";
+
+const GLANCE_VERSIONS = ["2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0"];
+const PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch";
+const UNSUPPORTED_DATA =
+  "Image data upload and download are not available yet on this cloud. Create the image from a URL instead: " +
+  "an Image object with spec.source.http.url (kubectl), which the image controller imports.";
+
+const imageCreateSchema = z.looseObject({
+  name: z.string().max(255).nullish(),
+  id: z.string().nullish(),
+  visibility: z.enum(IMAGE_VISIBILITIES).nullish(),
+  disk_format: z.enum(DISK_FORMATS).nullish(),
+  container_format: z.enum(CONTAINER_FORMATS).nullish(),
+  min_disk: z.int().min(0).nullish(),
+  min_ram: z.int().min(0).nullish(),
+  protected: z.boolean().nullish(),
+  os_hidden: z.boolean().nullish(),
+  tags: z.array(z.string().min(1).max(255)).max(64).nullish(),
+});
+
+const jsonPatchSchema = z.array(
+  z.object({
+    op: z.enum(["add", "replace", "remove"]),
+    path: z.string().regex(/^\/[^/]+(\/[^/]+)?$/),
+    value: z.unknown().optional(),
+  }),
+);
+
+export function glanceService(deps: ServiceDeps): Service {
+  const { store, identity } = deps;
+  const tenant = new TenantAccess(store, "glance");
+  const failed = (action: string, subject: string) => ({ policy: action, subject });
+
+  const projectIdOf = (namespace: string | undefined): string => {
+    const name = projectOfNamespace(namespace);
+    return name === undefined ? "" : (identity.projectByObjectName(name)?.metadata.uid ?? "");
+  };
+  const show = (image: Image) => imageView(image, projectIdOf(image.metadata.namespace));
+
+  /** Images the caller may see by id: its own, public and community ones, and shared ones it is a member of. */
+  const imageOr404 = (caller: Caller, id: string): Image => {
+    const project = requireProject(caller);
+    const image = store.byUid<Image>(imageKind, id);
+    if (image === undefined || !(caller.cloudAdmin || imageUsableFrom(image, project.namespace) || memberStatus(image, project.objectName) !== undefined)) {
+      throw notFound(`No image found with ID ${id}`);
+    }
+    return image;
+  };
+  const memberStatus = (image: Image, projectName: string): string | undefined => {
+    const member = (image.spec.members ?? []).find((m) => m.project === projectName);
+    return member === undefined ? undefined : (member.status ?? "accepted");
+  };
+  const ownedOr403 = (caller: Caller, image: Image, what: string): void => {
+    if (image.metadata.namespace !== requireProject(caller).namespace && !caller.cloudAdmin) {
+      throw forbidden(`You are not permitted to ${what} this image.`);
+    }
+  };
+
+  const listImages = async (ctx: RouteContext): Promise<Reply> => {
+    const caller = ctx.caller();
+    const project = requireProject(caller);
+    const q = ctx.query;
+    const own = await tenant.list<Image>(caller, imageKind, "get_images");
+    const visibility = q.get("visibility");
+    const memberFilter = q.get("member_status") ?? "accepted";
+    const others = store.all<Image>(imageKind).filter((i) => {
+      if (i.metadata.namespace === project.namespace) return false;
+      const v = visibilityOf(i);
+      if (v === "public") return true;
+      if (v === "community") return visibility === "community";
+      if (v === "shared") {
+        const status = memberStatus(i, project.objectName);
+        return status !== undefined && (memberFilter === "all" || status === memberFilter);
+      }
+      return caller.cloudAdmin && visibility === "all";
+    });
+    let images = [...own, ...others].filter((i) => i.metadata.deletionTimestamp === undefined);
+    if (visibility !== null && visibility !== "all") images = images.filter((i) => visibilityOf(i) === visibility);
+    const hidden = q.get("os_hidden");
+    let views: JsonObject[] = images.map(show);
+    views = views.filter((v) => (hidden === null ? v.os_hidden !== true : String(v.os_hidden) === hidden.toLowerCase()));
+    for (const key of ["name", "status", "owner", "disk_format", "container_format", "id", "protected"]) {
+      const wanted = q.get(key);
+      if (wanted !== null) {
+        // Glance's `in:` operator: any of a comma-separated list.
+        const values = wanted.startsWith("in:") ? wanted.slice(3).split(",") : [wanted];
+        views = views.filter((v) => values.includes(String(v[key])));
+      }
+    }
+    for (const tag of q.getAll("tag")) views = views.filter((v) => (v.tags as string[]).includes(tag));
+    views = sortItems(views, parseSort(q, ["name", "status", "created_at", "updated_at", "size", "id", "disk_format", "container_format", "visibility", "min_disk", "min_ram"], [{ key: "created_at", dir: "desc" }]));
+    const page = paginate(views as (JsonObject & { id: string })[], parsePage(q), (m) => badRequest(`Invalid marker. Image ${m} could not be found.`), { linkWhenFull: true });
+    const body: JsonObject = { images: page.items, schema: "/v2/schemas/images", first: `/v2/images${q.toString() === "" ? "" : `?${q.toString()}`}` };
+    if (page.nextMarker !== undefined) {
+      const next = new URLSearchParams(q);
+      next.set("marker", page.nextMarker);
+      body.next = `/v2/images?${next.toString()}`;
+    }
+    return reply(200, body);
+  };
+
+  const createImage = async (ctx: RouteContext): Promise<Reply> => {
+    const caller = ctx.caller();
+    const input = await ctx.body(imageCreateSchema);
+    if (input.id != null) throw badRequest("Setting an image id is not supported: ids are assigned by the cloud.");
+    if (input.visibility === "public" && !caller.cloudAdmin) {
+      throw forbidden("You are not authorized to complete publicize_image action.");
+    }
+    const properties: Record<string, string> = {};
+    for (const [key, value] of Object.entries(input)) {
+      if (CORE_IMAGE_ATTRIBUTES.has(key) || value === null || value === undefined) continue;
+      if (typeof value !== "string") throw badRequest(`Provided object does not match schema 'image': ${JSON.stringify(value)} is not of type 'string' (property ${key})`);
+      properties[key] = value;
+    }
+    if (input.os_hidden === true) properties.os_hidden = "true";
+    const name = input.name ?? "";
+    const created = await tenant.create<Image>(
+      caller,
+      imageKind,
+      name,
+      (choice, p) => ({
+        apiVersion: imageKind.apiVersion,
+        kind: imageKind.kind,
+        metadata: { name: choice.objectName, namespace: p.namespace },
+        spec: {
+          ...(choice.specName === undefined ? {} : { name: choice.specName }),
+          source: { upload: {} },
+          ...(input.disk_format == null ? {} : { diskFormat: input.disk_format }),
+          ...(input.container_format == null ? {} : { containerFormat: input.container_format }),
+          ...(input.min_disk == null ? {} : { minDisk: input.min_disk }),
+          ...(input.min_ram == null ? {} : { minRam: input.min_ram }),
+          ...(input.visibility == null ? {} : { visibility: input.visibility }),
+          ...(input.protected == null ? {} : { protected: input.protected }),
+          ...(input.tags == null ? {} : { tags: [...new Set(input.tags)] }),
+          ...(Object.keys(properties).length === 0 ? {} : { properties }),
+        },
+      }),
+      failed("add_image", `image ${name}`),
+      { fallback: "image", maxLength: 50 },
+    );
+    return reply(201, show(created), { Location: `${ctx.serviceUrl}/v2/images/${created.metadata.uid ?? ""}` });
+  };
+
+  /** Glance's JSON patch onto the Image spec (a merge patch of the fields it touches). */
+  const updateImage = async (ctx: RouteContext): Promise<Reply> => {
+    const caller = ctx.caller();
+    const image = imageOr404(caller, ctx.params.id ?? "");
+    ownedOr403(caller, image, "modify");
+    const type = ctx.headers["content-type"] ?? "";
+    if (!type.startsWith(PATCH_MEDIA_TYPE) && !type.startsWith("application/json-patch+json")) {
+      throw new ApiError(415, `Unsupported Content-Type ${type}: send ${PATCH_MEDIA_TYPE}.`, { headers: { "Accept-Patch": PATCH_MEDIA_TYPE } });
+    }
+    const raw = await readBody(ctx.request, MAX_JSON_BODY_BYTES);
+    const parsed = jsonPatchSchema.safeParse(parseJsonBody(raw.toString("utf8")));
+    if (!parsed.success) throw badRequest("Unable to apply the patch: it must be a list of {op, path, value} operations.");
+    const spec: Record<string, unknown> = {};
+    const properties: Record<string, string | null> = {};
+    let tags = [...(image.spec.tags ?? [])];
+    for (const { op, path, value } of parsed.data) {
+      const key = path.slice(1);
+      const remove = op === "remove";
+      switch (key) {
+        case "name":
+          spec.name = remove ? null : String(value);
+          break;
+        case "visibility":
+          if (!IMAGE_VISIBILITIES.includes(value as (typeof IMAGE_VISIBILITIES)[number])) throw badRequest(`Invalid visibility value: ${String(value)}`);
+          if (value === "public" && !caller.cloudAdmin) throw forbidden("You are not authorized to complete publicize_image action.");
+          spec.visibility = value;
+          break;
+        case "protected":
+          if (typeof value !== "boolean") throw badRequest("protected must be a boolean.");
+          spec.protected = value;
+          break;
+        case "min_disk":
+        case "min_ram":
+          if (!Number.isInteger(value) || (value as number) < 0) throw badRequest(`${key} must be a non-negative integer.`);
+          spec[key === "min_disk" ? "minDisk" : "minRam"] = value;
+          break;
+        case "disk_format":
+        case "container_format":
+          if (imageView(image, "").status !== "queued") throw forbidden(`Attribute ${key} can be only replaced for a queued image.`);
+          spec[key === "disk_format" ? "diskFormat" : "containerFormat"] = value;
+          break;
+        case "tags":
+          if (!Array.isArray(value)) throw badRequest("tags must be a list of strings.");
+          tags = [...new Set(value.map(String))];
+          spec.tags = tags;
+          break;
+        case "os_hidden":
+          properties.os_hidden = value === true ? "true" : null;
+          break;
+        default:
+          if (CORE_IMAGE_ATTRIBUTES.has(key)) throw forbidden(`Attribute '${key}' is read-only.`);
+          if (remove) {
+            if (image.spec.properties?.[key] === undefined) throw conflict(`Property ${key} does not exist.`);
+            properties[key] = null;
+          } else {
+            if (typeof value !== "string") throw badRequest(`Provided object does not match schema 'image': property ${key} must be a string`);
+            properties[key] = value;
+          }
+      }
+    }
+    if (Object.keys(properties).length > 0) spec.properties = properties;
+    if (spec.name !== undefined && spec.name === image.metadata.name) spec.name = null;
+    const updated = Object.keys(spec).length === 0 ? image : await tenant.patch<Image>(caller, imageKind, image, { spec }, failed("modify_image", `image ${image.metadata.uid ?? ""}`));
+    return reply(200, show(updated));
+  };
+
+  const setTags = async (ctx: RouteContext, change: (tags: string[]) => string[]): Promise<Reply> => {
+    const caller = ctx.caller();
+    const image = imageOr404(caller, ctx.params.id ?? "");
+    ownedOr403(caller, image, "modify");
+    const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+    const current = image.spec.tags ?? [];
+    if (!same(change([...current]), current)) {
+      await tenant.patchGuarded(caller, imageKind, image, (fresh) => ({ tags: change([...(fresh.spec.tags ?? [])]) }), failed("modify_image", `image ${image.metadata.uid ?? ""}`));
+    }
+    return reply(204);
+  };
+
+  // ---- members ----
+
+  const membersOf = (image: Image) =>
+    (image.spec.members ?? []).map((m) => memberView(image, identity.projectByObjectName(m.project)?.metadata.uid ?? m.project, m.status ?? "accepted"));
+
+  type Members = NonNullable<Image["spec"]["members"]>;
+  /**
+   * A member accepting or rejecting a shared image writes to the owner's image: Glance's policy allows it,
+   * Kubernetes RBAC cannot express it, so the facade writes as itself after checking the caller is that member.
+   */
+  const writeMembers = async (caller: Caller, image: Image, change: (members: Members) => Members, asFacade: boolean): Promise<void> => {
+    const actor = asFacade ? { kube: deps.client } : caller;
+    await tenant.patchGuarded(actor, imageKind, image, (fresh) => ({ members: change(fresh.spec.members ?? []) }), failed("modify_member", `image ${image.metadata.uid ?? ""}`));
+  };
+
+  const routes: Route[] = [
+    {
+      method: "GET",
+      path: "/",
+      public: true,
+      handler: (ctx) => Promise.resolve(reply(300, { versions: versionList(ctx) })),
+    },
+    { method: "GET", path: "/versions", public: true, handler: (ctx) => Promise.resolve(reply(200, { versions: versionList(ctx) })) },
+    { method: "GET", path: "/v2/images", handler: listImages },
+    { method: "POST", path: "/v2/images", handler: createImage },
+    { method: "GET", path: "/v2/images/{id}", handler: (ctx) => Promise.resolve(reply(200, show(imageOr404(ctx.caller(), ctx.params.id ?? "")))) },
+    { method: "PATCH", path: "/v2/images/{id}", handler: updateImage },
+    {
+      method: "DELETE",
+      path: "/v2/images/{id}",
+      handler: async (ctx) => {
+        const caller = ctx.caller();
+        const image = imageOr404(caller, ctx.params.id ?? "");
+        ownedOr403(caller, image, "delete");
+        if (image.spec.protected === true) throw forbidden(`Image ${image.metadata.uid ?? ""} is protected and cannot be deleted.`);
+        await tenant.delete(caller, imageKind, image, failed("delete_image", `image ${image.metadata.uid ?? ""}`));
+        return reply(204);
+      },
+    },
+    { method: "PUT", path: "/v2/images/{id}/file", rawBody: true, handler: () => Promise.reject(notImplemented(UNSUPPORTED_DATA)) },
+    { method: "GET", path: "/v2/images/{id}/file", handler: () => Promise.reject(notImplemented(UNSUPPORTED_DATA)) },
+    { method: "PUT", path: "/v2/images/{id}/stage", rawBody: true, handler: () => Promise.reject(notImplemented(UNSUPPORTED_DATA)) },
+    { method: "POST", path: "/v2/images/{id}/import", handler: () => Promise.reject(notImplemented(UNSUPPORTED_DATA)) },
+    { method: "PUT", path: "/v2/images/{id}/tags/{tag}", handler: (ctx) => setTags(ctx, (tags) => (tags.includes(ctx.params.tag ?? "") ? tags : [...tags, ctx.params.tag ?? ""])) },
+    {
+      method: "DELETE",
+      path: "/v2/images/{id}/tags/{tag}",
+      handler: (ctx) =>
+        setTags(ctx, (tags) => {
+          if (!tags.includes(ctx.params.tag ?? "")) throw notFound(`Tag ${ctx.params.tag ?? ""} not found`);
+          return tags.filter((t) => t !== ctx.params.tag);
+        }),
+    },
+    {
+      method: "GET",
+      path: "/v2/images/{id}/members",
+      handler: (ctx) => {
+        const caller = ctx.caller();
+        const image = imageOr404(caller, ctx.params.id ?? "");
+        const project = requireProject(caller);
+        const members = image.metadata.namespace === project.namespace || caller.cloudAdmin ? membersOf(image) : membersOf(image).filter((m) => m.member_id === project.id);
+        return Promise.resolve(reply(200, { members, schema: "/v2/schemas/members" }));
+      },
+    },
+    {
+      method: "POST",
+      path: "/v2/images/{id}/members",
+      handler: async (ctx) => {
+        const caller = ctx.caller();
+        const image = imageOr404(caller, ctx.params.id ?? "");
+        ownedOr403(caller, image, "share");
+        if (visibilityOf(image) !== "shared") throw forbidden(`Only shared images have members: image ${image.metadata.uid ?? ""} is ${visibilityOf(image)}.`);
+        const { member } = await ctx.body(z.object({ member: z.string().min(1) }));
+        const project = identity.projectById(member);
+        if (project === undefined) throw badRequest(`Project ${member} could not be found.`);
+        const members = image.spec.members ?? [];
+        if (members.some((m) => m.project === project.metadata.name)) throw conflict(`The member ${member} is already associated with the image.`);
+        await writeMembers(caller, image, (current) => {
+          if (current.some((m) => m.project === project.metadata.name)) throw conflict(`The member ${member} is already associated with the image.`);
+          return [...current, { project: project.metadata.name ?? "", status: "pending" }];
+        }, false);
+        return reply(200, memberView(image, member, "pending"));
+      },
+    },
+    {
+      method: "GET",
+      path: "/v2/images/{id}/members/{member}",
+      handler: (ctx) => {
+        const image = imageOr404(ctx.caller(), ctx.params.id ?? "");
+        const found = membersOf(image).find((m) => m.member_id === ctx.params.member);
+        if (found === undefined) throw notFound(`Member ${ctx.params.member ?? ""} not found`);
+        return Promise.resolve(reply(200, found));
+      },
+    },
+    {
+      method: "PUT",
+      path: "/v2/images/{id}/members/{member}",
+      handler: async (ctx) => {
+        const caller = ctx.caller();
+        const project = requireProject(caller);
+        const image = imageOr404(caller, ctx.params.id ?? "");
+        if (ctx.params.member !== project.id) throw forbidden("Only the member itself can accept or reject a shared image.");
+        const { status } = await ctx.body(z.object({ status: z.enum(["pending", "accepted", "rejected"]) }));
+        const members = image.spec.members ?? [];
+        if (!members.some((m) => m.project === project.objectName)) throw notFound(`Member ${project.id} not found`);
+        await writeMembers(caller, image, (current) => current.map((m) => (m.project === project.objectName ? { ...m, status } : m)), true);
+        return reply(200, memberView(image, project.id, status));
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/v2/images/{id}/members/{member}",
+      handler: async (ctx) => {
+        const caller = ctx.caller();
+        const image = imageOr404(caller, ctx.params.id ?? "");
+        ownedOr403(caller, image, "unshare");
+        const project = identity.projectById(ctx.params.member ?? "");
+        const members = image.spec.members ?? [];
+        if (project === undefined || !members.some((m) => m.project === project.metadata.name)) throw notFound(`Member ${ctx.params.member ?? ""} not found`);
+        await writeMembers(caller, image, (current) => current.filter((m) => m.project !== project.metadata.name), false);
+        return reply(204);
+      },
+    },
+    { method: "GET", path: "/v2/schemas/image", handler: () => Promise.resolve(reply(200, imageSchema())) },
+    {
+      method: "GET",
+      path: "/v2/schemas/images",
+      handler: () =>
+        Promise.resolve(
+          reply(200, {
+            name: "images",
+            properties: { images: { type: "array", items: imageSchema() }, schema: { type: "string" }, first: { type: "string" }, next: { type: "string" } },
+            links: [{ rel: "first", href: "{first}" }, { rel: "next", href: "{next}" }, { rel: "describedby", href: "{schema}" }],
+          }),
+        ),
+    },
+    { method: "GET", path: "/v2/schemas/member", handler: () => Promise.resolve(reply(200, memberSchema())) },
+    {
+      method: "GET",
+      path: "/v2/schemas/members",
+      handler: () => Promise.resolve(reply(200, { name: "members", properties: { members: { type: "array", items: memberSchema() }, schema: { type: "string" } }, links: [{ rel: "describedby", href: "{schema}" }] })),
+    },
+    {
+      method: "GET",
+      path: "/v2/info/import",
+      // No import method works until image data lands with the storage issue; an honest empty list.
+      handler: () => Promise.resolve(reply(200, { "import-methods": { description: "Import methods available.", type: "array", value: [] } })),
+    },
+  ];
+
+  function versionList(ctx: RouteContext) {
+    return GLANCE_VERSIONS.map((id, i) => ({ id: `v${id}`, status: i === 0 ? "CURRENT" : "SUPPORTED", links: [{ rel: "self", href: `${ctx.serviceUrl}/v2/` }] }));
+  }
+
+  return { type: "image", prefix: SERVICE_PREFIXES.image, faultStyle: "glance", routes };
+}
