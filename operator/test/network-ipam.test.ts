@@ -142,7 +142,11 @@ describe("IPAM with two operator instances reconciling at once", () => {
     for (const ip of CONTESTED_IPS) expect(allIps.filter((a) => a === ip)).toHaveLength(1);
     for (const mac of CONTESTED_MACS) expect(allMacs.filter((m) => m === mac)).toHaveLength(1);
     const losers = settled.filter((p) => !ready(p)).map((p) => conditionOf(p)?.reason);
-    expect(losers.sort()).toEqual([...Array(CONTESTED_IPS.length).fill("IpAddressAlreadyAllocated"), ...Array(CONTESTED_MACS.length).fill("MacAddressInUse")].sort());
+    const expectedLosers = [
+      ...CONTESTED_IPS.map(() => "IpAddressAlreadyAllocated"),
+      ...CONTESTED_MACS.map(() => "MacAddressInUse"),
+    ];
+    expect(losers.sort()).toEqual(expectedLosers.sort());
 
     // The Allocations converge to exactly what the statuses name, each held by its port: nothing leaks. (On
     // the way, a port both replicas allocated for holds one extra value until the loser's guarded status

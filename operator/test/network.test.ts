@@ -2,7 +2,7 @@
 // networks get segments and OVS-CNI NADs, subnets are validated, ports get unique addresses, exhaustion and
 // in-use deletion are reported in Neutron's terms, shared networks reach other projects (and private ones
 // do not), security groups become MultiNetworkPolicies, and a server on two networks gets two interfaces and
-// a network_data.json the guest (the simulator) reads its addresses from.
+// a network_data.json the guest (the simulator) reads its addresses from, through the real Server reconciler.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import {
@@ -22,18 +22,20 @@ import {
   type Server,
   type Subnet,
 } from "../src/api/index.js";
-import { Builtin, CacheSet, Upstream, type KubeObject, type ResourceType } from "../src/kube/index.js";
+import { Builtin, Upstream, type KubeApiError, type KubeObject, type ResourceType } from "../src/kube/index.js";
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { allocationObject } from "../src/reconcilers/ipam/arbiter.js";
-import { networkingSources, type NadObject, type PolicyObject } from "../src/reconcilers/network/sources.js";
-import { resolveNetworking } from "../src/reconcilers/port/instance-networking.js";
+import type { NadObject, PolicyObject } from "../src/reconcilers/network/sources.js";
 import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
+import { activeImage, createFlavor } from "./compute-fixtures.js";
 import { conditionOf, eventually, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
 const upstreamInstalled = inject("upstreamInstalled");
 let operator: RunningOperator;
+/** The project allowed to set provider attributes in these tests (as `admin` is by default). */
+const providerProject = unique("provider");
 let simulator: Simulator | undefined;
 const projects: string[] = [];
 
@@ -45,8 +47,7 @@ const obj = (kind: string, namespace: string, name: string, spec: Spec): KubeObj
   spec,
 });
 
-async function newProject(prefix: string): Promise<string> {
-  const name = unique(prefix);
+async function newProject(prefix: string, name = unique(prefix)): Promise<string> {
   projects.push(name);
   await client.create<Project>(projectKind, { apiVersion: API_VERSION, kind: "Project", metadata: { name }, spec: { deletionPolicy: "Cascade" } });
   await eventually(`project ${name} ready`, async () => conditionOf(await client.get(projectKind, name))?.status === "True");
@@ -81,7 +82,10 @@ async function networkWithSubnet(namespace: string, net: string, cidr: string, s
 const ipsOf = (p: Port | undefined): string[] => (p?.status?.fixedIPs ?? []).map((f) => f.ipAddress);
 
 beforeAll(async () => {
-  const config = loadOperatorConfig(["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", "--identity=network-test"], {});
+  const config = loadOperatorConfig(
+    ["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", "--identity=network-test", `--provider-network-projects=admin,${providerProject}`],
+    {},
+  );
   operator = await startOperator({ client, logger: testLogger("operator"), config });
   if (upstreamInstalled) {
     simulator = await startSimulator({ client, log: testLogger("simulator"), config: { delays: uniformDelays(20), nodes: { count: 1 } } });
@@ -97,7 +101,7 @@ afterAll(async () => {
 
 describe("networks", () => {
   it("get a tenant VLAN and an OVS-CNI NAD the real CRD accepts; admins may pin a VLAN, and only one network gets it", async () => {
-    const ns = await newProject("net");
+    const ns = await newProject("net", providerProject);
     const net = await networkWithSubnet(ns, "private", "10.10.0.0/24");
     expect(net.status).toMatchObject({ status: "ACTIVE", networkType: "vlan", physicalNetwork: "physnet1", bridge: "br1", mtu: 1500, subnets: ["private-v4"] });
     expect(net.status?.segmentationId).toBeGreaterThanOrEqual(1000);
@@ -119,6 +123,22 @@ describe("networks", () => {
     // The VLAN is freed with its network, and the waiting one gets it.
     await client.delete(networkKind, "pinned", ns);
     await waitReady(networkKind, ns, "pinned-again");
+
+    // Deleting a network without ports takes its subnets, NAD and VLAN with it (as Neutron does).
+    await client.delete(networkKind, "private", ns);
+    await gone(subnetKind, ns, "private-v4");
+    await gone(networkKind, ns, "private");
+    await gone(Upstream.NetworkAttachmentDefinition, ns, "private");
+    await gone(allocationKind, undefined, `vlan-physnet1-${net.status?.segmentationId ?? 0}`);
+  });
+
+  it("refuse provider attributes outside the admin projects", async () => {
+    const ns = await newProject("tenant");
+    await client.create(networkKind, obj("Network", ns, "sneaky", { providerNetworkType: "vlan", providerSegmentationId: 7 }));
+    const refused = await waitReady<Network>(networkKind, ns, "sneaky", "InvalidSpec");
+    expect(conditionOf(refused)?.message).toContain("provider attributes");
+    expect(await client.get(allocationKind, "vlan-physnet1-7")).toBeUndefined();
+    expect(await client.get(Upstream.NetworkAttachmentDefinition, "sneaky", ns)).toBeUndefined();
   });
 
   it("reach other projects only when shared", async () => {
@@ -168,6 +188,23 @@ describe("subnets", () => {
 });
 
 describe("ports", () => {
+  it("get an IPv4 address and their SLAAC IPv6 address on a dual-stack network", async () => {
+    const ns = await newProject("dual");
+    await networkWithSubnet(ns, "net", "10.41.0.0/24");
+    await client.create(subnetKind, obj("Subnet", ns, "net-v6", { networkRef: "net", cidr: "fd00:41::/64", ipVersion: 6, ipv6AddressMode: "slaac", ipv6RaMode: "slaac" }));
+    await waitReady(subnetKind, ns, "net-v6");
+    await client.create(portKind, obj("Port", ns, "p", { networkRef: "net" }));
+    const port = await eventually("two addresses", async () => {
+      const p = await client.get<Port>(portKind, "p", ns);
+      return ipsOf(p).length === 2 && conditionOf(p)?.status === "True" ? p : undefined;
+    });
+    const [v4, v6] = ipsOf(port);
+    expect(v4).toMatch(/^10\.41\.0\./);
+    const mac = (port.status?.macAddress ?? "").split(":").map((b) => parseInt(b, 16));
+    const eui = `fd00:41::${(((mac[0] ?? 0) ^ 2) * 256 + (mac[1] ?? 0)).toString(16)}:${(mac[2] ?? 0).toString(16)}ff:fe${(mac[3] ?? 0).toString(16).padStart(2, "0")}:${((mac[4] ?? 0) * 256 + (mac[5] ?? 0)).toString(16)}`;
+    expect(v6).toBe(eui);
+  });
+
   it("get OpenStack MACs and free addresses from the pool; a requested address taken twice is refused", async () => {
     const ns = await newProject("ports");
     await networkWithSubnet(ns, "net", "10.40.0.0/24");
@@ -194,6 +231,17 @@ describe("ports", () => {
     await waitReady(portKind, ns, "d");
   });
 
+  it("wait for the security groups they name", async () => {
+    const ns = await newProject("sgwait");
+    await networkWithSubnet(ns, "net", "10.42.0.0/24");
+    await client.create(portKind, obj("Port", ns, "p", { networkRef: "net", securityGroupRefs: ["later"] }));
+    const waiting = await waitReady<Port>(portKind, ns, "p", "DependencyNotFound");
+    expect(conditionOf(waiting)?.message).toContain("security group(s) later not found");
+    expect(ipsOf(waiting)).toHaveLength(1); // its address is allocated meanwhile
+    await client.create(securityGroupKind, obj("SecurityGroup", ns, "later", {}));
+    await waitReady(portKind, ns, "p");
+  });
+
   it("report exhaustion as IpAddressGenerationFailure and get an address once one is freed", async () => {
     const ns = await newProject("exhaust");
     await networkWithSubnet(ns, "tiny", "10.50.0.0/29"); // .2–.6 usable: 5 addresses
@@ -212,6 +260,27 @@ describe("ports", () => {
     await client.delete(portKind, failed.ready[0]?.metadata.name ?? "", ns);
     const recovered = await waitReady<Port>(portKind, ns, failed.failing?.metadata.name ?? "");
     expect(ipsOf(recovered)).toEqual([freed]);
+  });
+
+  it("keep allocations out of tenants' reach: members can manage ports but not forge or free an allocation", async () => {
+    const ns = await newProject("rbac");
+    await networkWithSubnet(ns, "net", "10.61.0.0/24");
+    const project = ns.slice("project-".length);
+    const member = client.impersonate({ user: "mallory", groups: [`altostack:project:${project}:member`] });
+    await eventually("member may create ports", async () => {
+      await member.create(portKind, obj("Port", ns, "mine", { networkRef: "net" }));
+      return true;
+    });
+    const port = await waitReady<Port>(portKind, ns, "mine");
+    const subnetUid = (await client.get(subnetKind, "net-v4", ns))?.metadata.uid ?? "";
+    const forged = allocationObject("ip", subnetUid, "10.61.0.99", { kind: "Port", namespace: ns, name: "mine", uid: port.metadata.uid ?? "" });
+    const createError = await member.create(allocationKind, forged).catch((e: unknown) => e);
+    expect((createError as KubeApiError).statusCode).toBe(403);
+    const held = (await client.list<Allocation>(allocationKind, { labelSelector: `altostack.io/holder-uid=${port.metadata.uid ?? ""}` })).items;
+    const deleteError = await member.delete(allocationKind, held[0]?.metadata.name ?? "").catch((e: unknown) => e);
+    expect((deleteError as KubeApiError).statusCode).toBe(403);
+    const listError = await member.list(allocationKind).catch((e: unknown) => e);
+    expect((listError as KubeApiError).statusCode).toBe(403);
   });
 
   it("free values a crash left behind: an allocation whose holder is gone, and one its holder does not name", async () => {
@@ -310,96 +379,97 @@ describe("security groups", () => {
 describe.runIf(upstreamInstalled)("servers on tenant networks", () => {
   it("a server on two networks gets two bound ports, two interfaces and a network_data.json the guest reads", async () => {
     const ns = await newProject("srv");
-    await networkWithSubnet(ns, "front", "10.90.0.0/24", { dnsNameservers: ["10.90.0.53"] });
+    await networkWithSubnet(ns, "front", "10.90.0.0/24", { dnsNameservers: ["10.90.0.53"], hostRoutes: [{ destination: "192.168.7.0/24", nexthop: "10.90.0.254" }] });
     await networkWithSubnet(ns, "back", "10.91.0.0/24", { noGateway: true });
+    await client.create(securityGroupKind, obj("SecurityGroup", ns, "web", { rules: [{ direction: "ingress", protocol: "tcp", portRangeMin: 443, portRangeMax: 443 }] }));
     await client.create(portKind, obj("Port", ns, "back-port", { networkRef: "back", fixedIPs: [{ ipAddress: "10.91.0.10" }] }));
-    const spec = { flavorRef: "m1.tiny", imageRef: "cirros", networks: [{ networkRef: "front", fixedIP: "10.90.0.20" }, { portRef: "back-port" }] };
-    const server = await client.create<Server>(serverKind, obj("Server", ns, "web", spec) as unknown as Server);
+    const flavor = await createFlavor(client, { vcpus: 1, ram: 512, disk: 1 }, "net-flavor");
+    const image = await activeImage(client, ns);
+    const spec = {
+      flavorRef: flavor,
+      imageRef: image,
+      securityGroupRefs: ["default", "web"],
+      networks: [{ networkRef: "front", fixedIP: "10.90.0.20" }, { portRef: "back-port" }],
+    };
+    const created = await client.create<Server>(serverKind, obj("Server", ns, "web", spec) as unknown as Server);
+    const server = await eventually("server ACTIVE", async () => {
+      const s = await client.get<Server>(serverKind, "web", ns);
+      return s?.status?.status === "ACTIVE" && Object.keys(s.status.addresses ?? {}).length === 2 ? s : undefined;
+    }, 90_000);
 
-    // The auto port is the server's; the explicit one gets bound to it.
-    const auto = await waitReady<Port>(portKind, ns, "web-front");
-    expect(auto.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Server", name: "web", uid: server.metadata.uid, controller: true });
-    expect(ipsOf(auto)).toEqual(["10.90.0.20"]);
-    expect(auto.spec.securityGroupRefs).toEqual(["default"]);
-    for (const name of ["web-front", "back-port"]) {
-      await eventually(`${name} bound`, async () => {
-        const p = await client.get<Port>(portKind, name, ns);
-        const status = p?.status;
-        return status?.deviceId === server.metadata.uid && status?.deviceOwner === "compute:nova" && status?.status === "ACTIVE";
-      });
+    // The port for the network entry is the server's own; the explicit one is bound to it.
+    const auto = await client.get<Port>(portKind, "web-front", ns);
+    const back = await client.get<Port>(portKind, "back-port", ns);
+    expect(auto?.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Server", name: "web", uid: created.metadata.uid, controller: true });
+    expect(auto?.spec.securityGroupRefs).toEqual(["default", "web"]);
+    for (const p of [auto, back]) {
+      expect(p?.status).toMatchObject({ deviceId: created.metadata.uid, deviceOwner: "compute:nova", status: "ACTIVE" });
     }
 
-    // What the server reconciler gets from resolveNetworking, from caches of the live cluster.
-    const caches = new CacheSet(client, testLogger("caches"));
-    const sources = networkingSources(caches);
-    await caches.startAll();
-    const resolution = await eventually("networking ready", () => {
-      const s = sources.servers.get(`${ns}/web`);
-      const r = s === undefined ? undefined : resolveNetworking(sources, "Server", s);
-      return r?.state === "ready" ? r : undefined;
-    });
-    await caches.stopAll();
-    const networking = resolution.networking;
-    if (networking === undefined) throw new Error("expected networking");
-    const back = await client.get<Port>(portKind, "back-port", ns);
-    expect(networking.interfaces).toEqual([
-      { name: "nic0", bridge: {}, macAddress: auto.status?.macAddress, model: "virtio" },
+    // The VirtualMachine the server reconciler built from resolveNetworking (accepted by KubeVirt's CRD).
+    type Vm = KubeObject & {
+      spec: {
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: {
+            domain: { devices: { interfaces: unknown[] } };
+            networks: unknown[];
+            volumes: { cloudInitConfigDrive?: { networkData?: string } }[];
+          };
+        };
+      };
+    };
+    const vm = await client.get<Vm>(Upstream.VirtualMachine, server.status?.virtualMachine ?? "", ns);
+    const template = vm?.spec.template;
+    expect(template?.spec.domain.devices.interfaces).toEqual([
+      { name: "nic0", bridge: {}, macAddress: auto?.status?.macAddress, model: "virtio" },
       { name: "nic1", bridge: {}, macAddress: back?.status?.macAddress, model: "virtio" },
     ]);
-    expect(networking.networks).toEqual([
+    expect(template?.spec.networks).toEqual([
       { name: "nic0", multus: { networkName: `${ns}/front` } },
       { name: "nic1", multus: { networkName: `${ns}/back` } },
     ]);
-    expect(networking.networkData.networks.map((n) => [n.ip_address, n.netmask, n.routes.map((r) => r.gateway)])).toEqual([
-      ["10.90.0.20", "255.255.255.0", ["10.90.0.1"]],
-      ["10.91.0.10", "255.255.255.0", []],
-    ]);
-    expect(networking.networkData.services).toEqual([{ type: "dns", address: "10.90.0.53" }]);
-    expect(networking.podLabels).toMatchObject({ "altostack.io/sg-default": "true", "altostack.io/port-security": "enabled" });
-    expect(resolution.networksSummary).toBe("front=10.90.0.20; back=10.91.0.10");
-
-    // A VirtualMachine wired that way is accepted by KubeVirt's CRD, and the guest comes up with those addresses.
-    const vm = {
-      apiVersion: "kubevirt.io/v1",
-      kind: "VirtualMachine",
-      metadata: { name: "web-wiring", namespace: ns },
-      spec: {
-        runStrategy: "Always",
-        template: {
-          metadata: { labels: networking.podLabels },
-          spec: {
-            domain: {
-              devices: { disks: [{ name: "cloudinit", disk: { bus: "virtio" } }], interfaces: networking.interfaces, autoattachPodInterface: false },
-              resources: { requests: { memory: "64Mi" } },
-            },
-            networks: networking.networks,
-            volumes: [{ name: "cloudinit", cloudInitConfigDrive: { networkData: JSON.stringify(networking.networkData) } }],
-          },
-        },
-      },
+    expect(template?.metadata.labels).toMatchObject({
+      "altostack.io/sg-default": "true",
+      "altostack.io/sg-web": "true",
+      "altostack.io/port-security": "enabled",
+    });
+    const networkDataText = template?.spec.volumes.find((v) => v.cloudInitConfigDrive !== undefined)?.cloudInitConfigDrive?.networkData;
+    const networkData = JSON.parse(networkDataText ?? "{}") as {
+      links: { id: string; vif_id: string; ethernet_mac_address: string; mtu: number }[];
+      networks: { link: string; ip_address: string; netmask: string; routes: { network: string; netmask: string; gateway: string }[] }[];
+      services: unknown[];
     };
-    await client.create(Upstream.VirtualMachine, vm);
-    const vmi = await eventually("guest reports its addresses", async () => {
-      const v = await client.get<KubeObject & { status?: { interfaces?: { name: string; mac: string; ipAddress?: string }[] } }>(
-        Upstream.VirtualMachineInstance,
-        "web-wiring",
-        ns,
-      );
-      const ifaces = v?.status?.interfaces ?? [];
-      return ifaces.length === 2 && ifaces.every((i) => i.ipAddress !== undefined) ? ifaces : undefined;
-    }, 60_000);
-    expect(vmi.map((i) => [i.name, i.mac, i.ipAddress])).toEqual([
-      ["nic0", auto.status?.macAddress, "10.90.0.20"],
-      ["nic1", back?.status?.macAddress, "10.91.0.10"],
+    expect(networkData.links.map((l) => [l.vif_id, l.ethernet_mac_address, l.mtu])).toEqual([
+      [auto?.metadata.uid, auto?.status?.macAddress, 1500],
+      [back?.metadata.uid, back?.status?.macAddress, 1500],
     ]);
-    await client.delete(Upstream.VirtualMachine, "web-wiring", ns);
-    await gone(Upstream.VirtualMachine, ns, "web-wiring");
+    expect(networkData.networks).toMatchObject([
+      {
+        link: networkData.links[0]?.id,
+        ip_address: "10.90.0.20",
+        netmask: "255.255.255.0",
+        routes: [
+          { network: "0.0.0.0", netmask: "0.0.0.0", gateway: "10.90.0.1" },
+          { network: "192.168.7.0", netmask: "255.255.255.0", gateway: "10.90.0.254" },
+        ],
+      },
+      { link: networkData.links[1]?.id, ip_address: "10.91.0.10", netmask: "255.255.255.0", routes: [] },
+    ]);
+    expect(networkData.services).toEqual([{ type: "dns", address: "10.90.0.53" }]);
+
+    // The guest (the simulator, reading network_data.json as cloud-init would) comes up with those addresses,
+    // and the server shows them as Nova does.
+    expect(server.status?.addresses).toEqual({
+      front: [{ addr: "10.90.0.20", version: 4, type: "fixed", macAddr: auto?.status?.macAddress }],
+      back: [{ addr: "10.91.0.10", version: 4, type: "fixed", macAddr: back?.status?.macAddress }],
+    });
 
     // The server goes: its own port is deleted (and its address freed), the explicit one is unbound.
     const autoAddress = `ip-${(await client.get(subnetKind, "front-v4", ns))?.metadata.uid ?? ""}-0a5a0014`;
     expect(await client.get(allocationKind, autoAddress)).toBeDefined();
     await client.delete(serverKind, "web", ns);
-    await gone(serverKind, ns, "web");
+    await eventually("server gone", async () => (await client.get(serverKind, "web", ns)) === undefined, 60_000);
     await gone(portKind, ns, "web-front");
     await gone(allocationKind, undefined, autoAddress);
     const unbound = await eventually("back-port unbound", async () => {

@@ -49,6 +49,13 @@ export const Reason = {
   ActionRunning: "ActionRunning",
   ActionSucceeded: "ActionSucceeded",
   ActionFailed: "ActionFailed",
+  // Block storage (Cinder's fault names where Cinder has one)
+  /** A volume that is attached cannot be deleted (Cinder's VolumeIsBusy). */
+  VolumeIsBusy: "VolumeIsBusy",
+  /** A volume with snapshots is deleted only when asked to cascade. */
+  VolumeHasSnapshots: "VolumeHasSnapshots",
+  /** The volume's storage could not be provisioned (Cinder status error). */
+  ProvisioningFailed: "ProvisioningFailed",
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -60,4 +67,5 @@ export const Finalizer = {
   network: "altostack.io/network",
   subnet: "altostack.io/subnet",
   port: "altostack.io/port",
+  volume: "altostack.io/volume",
 } as const;

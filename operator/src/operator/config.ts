@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { computeSettingsSchema } from "../reconcilers/server/settings.js";
+import { parseVolumeTypes, storageSettingsSchema } from "../reconcilers/volume/settings.js";
 
 /** A physical network: the OVS bridge that reaches it and the VLAN ids tenant networks may get on it. */
 export const physnetSchema = z.object({
@@ -25,6 +26,11 @@ export const networkingConfigSchema = z.object({
     .refine((list) => new Set(list.map((p) => p.name)).size === list.length, "physnet names must be unique"),
   /** MTU of networks that do not set one. */
   defaultMtu: z.int().min(68).max(9216),
+  /**
+   * Projects whose networks may set provider attributes (Neutron allows them to admins only; RBAC cannot
+   * restrict fields, so the operator honours them only here). Elsewhere such a network is refused.
+   */
+  providerProjects: z.array(z.string().min(1)),
 });
 export type NetworkingConfig = z.infer<typeof networkingConfigSchema>;
 
@@ -63,6 +69,7 @@ export const operatorConfigSchema = z.object({
   workers: z.int().min(1).max(64),
   networking: networkingConfigSchema,
   compute: computeSettingsSchema,
+  storage: storageSettingsSchema,
 });
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 
@@ -83,9 +90,11 @@ export function loadOperatorConfig(argv: string[], env: Readonly<Record<string, 
       workers: { type: "string" },
       physnets: { type: "string" },
       "network-mtu": { type: "string" },
+      "provider-network-projects": { type: "string" },
       "vm-disk-access-modes": { type: "string" },
       "vm-storage-class": { type: "string" },
       "image-size-gib": { type: "string" },
+      "volume-types": { type: "string" },
     },
     strict: true,
   });
@@ -104,7 +113,14 @@ export function loadOperatorConfig(argv: string[], env: Readonly<Record<string, 
     opsPort: Number(values["ops-port"] ?? env.ALTOSTACK_OPS_PORT ?? 8080),
     opsHost: values["ops-host"] ?? "0.0.0.0",
     workers: Number(values.workers ?? 2),
-    networking: { physnets, defaultMtu: Number(values["network-mtu"] ?? env.ALTOSTACK_NETWORK_MTU ?? 1500) },
+    networking: {
+      physnets,
+      defaultMtu: Number(values["network-mtu"] ?? env.ALTOSTACK_NETWORK_MTU ?? 1500),
+      providerProjects: (values["provider-network-projects"] ?? env.ALTOSTACK_PROVIDER_NETWORK_PROJECTS ?? "admin")
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== ""),
+    },
     compute: {
       diskAccessModes: (values["vm-disk-access-modes"] ?? env.ALTOSTACK_VM_DISK_ACCESS_MODES ?? "")
         .split(",")
@@ -113,6 +129,8 @@ export function loadOperatorConfig(argv: string[], env: Readonly<Record<string, 
       storageClassName: values["vm-storage-class"] ?? env.ALTOSTACK_VM_STORAGE_CLASS,
       imageSizeGiB: Number(values["image-size-gib"] ?? env.ALTOSTACK_IMAGE_SIZE_GIB ?? 1),
     },
+    // `name[=storageClass],...`, the same variable the facade reads (it lists the types to clients).
+    storage: { volumeTypes: parseVolumeTypes(values["volume-types"] ?? env.ALTOSTACK_VOLUME_TYPES) },
   });
   if (!result.success) throw new Error(`invalid operator configuration: ${z.prettifyError(result.error)}`);
   return result.data;

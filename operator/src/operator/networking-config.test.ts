@@ -8,7 +8,13 @@ describe("networking configuration", () => {
     expect(load([]).networking).toEqual({
       physnets: [{ name: "physnet1", bridge: "br1", vlanRanges: [{ min: 1000, max: 1999 }] }],
       defaultMtu: 1500,
+      providerProjects: ["admin"],
     });
+  });
+
+  it("names the projects whose networks may set provider attributes", () => {
+    expect(load(["--provider-network-projects=admin, infra"]).networking.providerProjects).toEqual(["admin", "infra"]);
+    expect(load([], { ALTOSTACK_PROVIDER_NETWORK_PROJECTS: "ops" }).networking.providerProjects).toEqual(["ops"]);
   });
 
   it("reads Neutron-style mappings from the flag, several ranges per physnet and flat-only physnets", () => {

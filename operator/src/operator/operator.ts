@@ -16,6 +16,7 @@ import {
 import { networkingControllers } from "../reconcilers/network/controllers.js";
 import { projectController } from "../reconcilers/project/reconciler.js";
 import { computeControllers } from "../reconcilers/server/controllers.js";
+import { storageControllers } from "../reconcilers/volume/controllers.js";
 import type { OperatorConfig } from "./config.js";
 
 export interface OperatorDeps {
@@ -42,6 +43,7 @@ function buildControllers(client: KubeClient, caches: CacheSet, logger: Logger, 
     projectController({ client, caches, logger, metrics, events: events("project") }),
     ...networkingControllers({ client, caches, logger, metrics, events, networking: config.networking, workers: config.workers }),
     ...computeControllers({ client, caches, logger, metrics, events, settings: config.compute }),
+    ...storageControllers({ client, caches, logger, metrics, events, storage: config.storage, compute: config.compute }),
   ];
   return controllers;
 }

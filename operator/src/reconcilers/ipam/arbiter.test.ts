@@ -32,7 +32,7 @@ class MemoryApi {
       return Promise.resolve(true);
     },
     list: () => Promise.resolve({ items: [], resourceVersion: "1" }),
-  } as unknown as ArbiterClient;
+  };
 
   /** A cache view of the store (optionally missing some names, as a lagging cache would). */
   cache(hidden: ReadonlySet<string> = new Set()) {

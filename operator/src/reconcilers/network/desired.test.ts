@@ -68,6 +68,12 @@ describe("segments", () => {
     expect(plan.ok ? "" : plan.message).toMatch(message);
   });
 
+  it("honours provider attributes only where admins may set them (Neutron: admin-only)", () => {
+    expect(planSegment({}, physnets, false).ok).toBe(true);
+    const refused = planSegment({ providerNetworkType: "vlan", providerSegmentationId: 7 }, physnets, false);
+    expect(refused.ok ? "" : refused.message).toMatch(/provider attributes .* are for admins/);
+  });
+
   it("offers tenant VLANs range by range, skipping taken ones", () => {
     const physnet = physnets[1];
     if (physnet === undefined) throw new Error("fixture");

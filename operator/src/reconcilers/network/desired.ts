@@ -86,11 +86,24 @@ export type SegmentPlan =
   | { ok: true; networkType: "flat"; physnet: Physnet }
   | { ok: false; message: string };
 
+/** Whether a network sets any of Neutron's admin-only provider attributes. */
+export const hasProviderAttributes = (spec: Network["spec"]): boolean =>
+  spec.providerNetworkType !== undefined || spec.providerPhysicalNetwork !== undefined || spec.providerSegmentationId !== undefined;
+
 /**
- * Which segment a network asks for, like Neutron's ML2 type drivers: provider attributes pin it (admins);
- * otherwise a tenant VLAN from the first physnet that has VLAN ranges. `vlan: undefined` = allocate one.
+ * Which segment a network asks for, like Neutron's ML2 type drivers: provider attributes pin it (admins only:
+ * `providerAllowed`); otherwise a tenant VLAN from the first physnet that has VLAN ranges. `vlan: undefined`
+ * means allocate one.
  */
-export function planSegment(spec: Network["spec"], physnets: readonly Physnet[]): SegmentPlan {
+export function planSegment(spec: Network["spec"], physnets: readonly Physnet[], providerAllowed = true): SegmentPlan {
+  if (!providerAllowed && hasProviderAttributes(spec)) {
+    return {
+      ok: false,
+      message:
+        "provider attributes (providerNetworkType, providerPhysicalNetwork, providerSegmentationId) are for admins; " +
+        "remove them to get a tenant network, or have an admin create the network (shared, if you need it here)",
+    };
+  }
   const named = spec.providerPhysicalNetwork;
   const physnet =
     named !== undefined

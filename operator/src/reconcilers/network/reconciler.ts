@@ -7,6 +7,7 @@ import {
   Finalizer,
   Reason,
   networkKind,
+  projectOfNamespace,
   subnetKind,
   type Allocation,
   type Network,
@@ -85,7 +86,9 @@ export function networkController(deps: NetworkControllerDeps): Controller<Netwo
     const network = await ensureFinalizer(deps.client, networkKind, ctx.object, Finalizer.network);
     const subnetNames = subnetsOf(sources, key).map((s) => s.metadata.name ?? "");
 
-    const plan = planSegment(network.spec, deps.networking.physnets);
+    const project = projectOfNamespace(network.metadata.namespace);
+    const providerAllowed = project !== undefined && deps.networking.providerProjects.includes(project);
+    const plan = planSegment(network.spec, deps.networking.physnets, providerAllowed);
     if (!plan.ok) {
       const status = withReady(network, { ...network.status, status: "DOWN", subnets: subnetNames }, {
         status: "False",

@@ -34,6 +34,7 @@ describe("allocation failures in Neutron's terms", () => {
     [{ key: "k", ok: false, why: "exhausted" } as const, "subnet a", "IpAddressGenerationFailure", /no more IP addresses available on subnet a/],
     [{ key: "k", ok: false, why: "taken", value: "10.0.0.5", heldBy: heldBy(NS) } as const, "subnet a", "IpAddressAlreadyAllocated", /10.0.0.5 on subnet a is already allocated to port other-port/],
     [{ key: "k", ok: false, why: "taken", value: "fa:16:3e:00:00:01", heldBy: heldBy(NS) } as const, "mac", "MacAddressInUse", /fa:16:3e:00:00:01 is already in use by port other-port/],
+    [{ key: "k", ok: false, why: "exhausted" } as const, "mac", "MacAddressInUse", /every generated MAC address tried is in use/],
   ])("%#", (outcome, what, reason, message) => {
     const verdict = allocationFailureVerdict(outcome, what, NS);
     expect(verdict.reason).toBe(reason);

@@ -36,6 +36,13 @@ export function allocationFailureVerdict(
   slotDescription: string,
   namespace: string | undefined,
 ): Verdict {
+  if (outcome.why === "exhausted" && slotDescription === "mac") {
+    return {
+      status: "False",
+      reason: Reason.MacAddressInUse,
+      message: "every generated MAC address tried is in use (very unlikely); set macAddress, or delete and re-create the port",
+    };
+  }
   if (outcome.why === "exhausted") {
     return {
       status: "False",

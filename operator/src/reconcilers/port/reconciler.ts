@@ -33,7 +33,7 @@ import {
   type ReconcileContext,
   type ReconcileOutcome,
 } from "../../kube/index.js";
-import { fillSlots, listHeld, openSlots, release, surplusOf, type SlotFailure } from "../ipam/arbiter.js";
+import { fillSlots, listHeld, openSlots, release, surplusOf } from "../ipam/arbiter.js";
 import { conflictsComeBackThroughTheWatch, ignoreNotFound, writeStatusGuarded } from "../ipam/guarded-status.js";
 import {
   Index,
@@ -47,6 +47,7 @@ import {
   subnetsOf,
 } from "../network/sources.js";
 import type { Verdict } from "../network/status.js";
+import { DEFAULT_GROUP_NAME, effectiveSecurityGroups } from "../securitygroup/labels.js";
 import { evaluateSubnet } from "../subnet/evaluate.js";
 import { allocationFailureVerdict, portBinding, portNeutronStatus, readyPortVerdict, type Instance } from "./binding.js";
 import { macSlot, planAddresses, type PlannerSubnet } from "./plan.js";
@@ -134,7 +135,7 @@ export function portController(deps: PortControllerDeps): Controller<Port> {
 
     const [macOutcome] = await fillSlots(slotDeps, session, [macSlot(port)]);
     let mac: string | undefined;
-    let fixedIPs: NonNullable<PortStatus["fixedIPs"]> = [];
+    const fixedIPs: NonNullable<PortStatus["fixedIPs"]> = [];
     if (macOutcome?.ok === true) {
       mac = macOutcome.value;
       const siblings = subnetsOf(sources, networkKey);
@@ -153,12 +154,22 @@ export function portController(deps: PortControllerDeps): Controller<Port> {
         if (outcome.ok) {
           fixedIPs.push({ subnet: names.get(outcome.pool) ?? outcome.pool, subnetId: outcome.pool, ipAddress: outcome.value });
         } else if (outcome.why !== "gone") {
-          failures.push(failureVerdict(outcome, describe.get(outcome.key) ?? outcome.key, namespace));
+          failures.push(allocationFailureVerdict(outcome, describe.get(outcome.key) ?? outcome.key, namespace));
         }
       }
     } else if (macOutcome !== undefined && !macOutcome.ok && macOutcome.why !== "gone") {
-      failures.push(failureVerdict(macOutcome, "mac", namespace));
-      fixedIPs = [];
+      failures.push(allocationFailureVerdict(macOutcome, "mac", namespace));
+    }
+
+    // Neutron refuses unknown groups; here the group may simply not be applied yet (GitOps ordering).
+    const groups = effectiveSecurityGroups(port, network);
+    const missing = groups.filter((g) => sources.securityGroups.get(objectKey(namespace, g)) === undefined);
+    if (missing.length > 0) {
+      failures.push({
+        status: "False",
+        reason: Reason.DependencyNotFound,
+        message: `security group(s) ${missing.join(", ")} not found in this project; create them or remove them from the port`,
+      });
     }
 
     const failure = failures[0];
@@ -221,6 +232,15 @@ export function portController(deps: PortControllerDeps): Controller<Port> {
           return networks.flatMap((key) => notReady(sources.ports.byIndex(Index.portsByNetwork, key)).map(keyOf));
         },
       },
+      // A security group arriving (or going) decides whether the ports naming it are complete.
+      {
+        cache: onlyWhen(sources.securityGroups, () => false),
+        mapToKeys: (g) =>
+          sources.ports
+            .list(g.metadata.namespace)
+            .filter((p) => (p.spec.securityGroupRefs ?? [DEFAULT_GROUP_NAME]).includes(g.metadata.name ?? ""))
+            .map(keyOf),
+      },
       { cache: onlyWhen(sources.servers, specOrDeletionChanged), mapToKeys: (s) => portsOfInstance(s as Server) },
       { cache: onlyWhen(sources.containers, specOrDeletionChanged), mapToKeys: (c) => portsOfInstance(c as Container) },
     ],
@@ -229,8 +249,4 @@ export function portController(deps: PortControllerDeps): Controller<Port> {
     ...(deps.workers === undefined ? {} : { workers: deps.workers }),
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
   });
-}
-
-function failureVerdict(outcome: SlotFailure, what: string, namespace: string | undefined): Verdict {
-  return allocationFailureVerdict(outcome, what, namespace);
 }

@@ -29,8 +29,9 @@ import {
   type ReconcileOutcome,
 } from "../../kube/index.js";
 import { defaultGroupRules } from "./desired.js";
+import { DEFAULT_GROUP_NAME } from "./labels.js";
 
-export const DEFAULT_SECURITY_GROUP = "default";
+export const DEFAULT_SECURITY_GROUP = DEFAULT_GROUP_NAME;
 export const DEFAULT_SECURITY_GROUP_CONTROLLER = "default-security-group";
 
 /** Objects the operator creates in every project by itself; they do not keep a project from being deleted. */

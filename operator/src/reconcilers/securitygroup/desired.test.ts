@@ -127,4 +127,14 @@ describe("pod labels", () => {
     expect(labels).toEqual({ "altostack.io/port-security": "enabled", "altostack.io/sg-web": "true" });
     expect(instanceSecurityLabels([{ port: port("c", { portSecurityEnabled: false }), network: network() }])).toEqual({});
   });
+
+  it("put a port that names no groups in the project's default group, as Neutron does", () => {
+    expect(instanceSecurityLabels([{ port: port("a"), network: network() }])).toEqual({
+      "altostack.io/port-security": "enabled",
+      "altostack.io/sg-default": "true",
+    });
+    expect(instanceSecurityLabels([{ port: port("a", { securityGroupRefs: [] }), network: network() }])).toEqual({
+      "altostack.io/port-security": "enabled",
+    });
+  });
 });

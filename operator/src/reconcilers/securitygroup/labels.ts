@@ -21,6 +21,15 @@ export function securityGroupLabel(groupName: string): string {
 
 export const isSecurityGroupLabel = (key: string): boolean => key.startsWith(SG_LABEL_PREFIX);
 
+/** The project's default group, which every port is in unless it names its groups (Neutron's rule). */
+export const DEFAULT_GROUP_NAME = "default";
+
+/** The groups a port is in: those it names, else `default`; none without port security. */
+export function effectiveSecurityGroups(port: Port, network: Network | undefined): string[] {
+  if (!portSecurityEnabled(port, network)) return [];
+  return port.spec.securityGroupRefs ?? [DEFAULT_GROUP_NAME];
+}
+
 /** Neutron's rule: the port's own setting, else the network's, else enabled. */
 export function portSecurityEnabled(port: Port, network: Network | undefined): boolean {
   return port.spec.portSecurityEnabled ?? network?.spec.portSecurityEnabled ?? true;
@@ -37,7 +46,7 @@ export function instanceSecurityLabels(ports: readonly { port: Port; network: Ne
   for (const { port, network } of ports) {
     if (!portSecurityEnabled(port, network)) continue;
     labels[PORT_SECURITY_LABEL] = PORT_SECURITY_ENABLED;
-    for (const group of port.spec.securityGroupRefs ?? []) labels[securityGroupLabel(group)] = "true";
+    for (const group of effectiveSecurityGroups(port, network)) labels[securityGroupLabel(group)] = "true";
   }
   return labels;
 }

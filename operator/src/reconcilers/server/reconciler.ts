@@ -23,6 +23,8 @@ import {
   type Server,
   type ServerAction,
   type ServerStatus,
+  type Volume,
+  volumeKind,
 } from "../../api/index.js";
 import {
   Builtin,
@@ -49,6 +51,7 @@ import {
   type ReconcileOutcome,
 } from "../../kube/index.js";
 import { resolveImageRef } from "../image/visibility.js";
+import { planServerVolumes, volumesDeletedWith } from "../volume/attach.js";
 import { novaAddresses, networksSummary } from "./addresses.js";
 import { vmNameOf, rootDiskName, sshSecretName } from "./names.js";
 import { networkingWatchesFor, resolveNetworking } from "./networking.js";
@@ -98,6 +101,7 @@ const Index = {
   image: "server:image",
   keypair: "server:keypair",
   actions: "server:actions-by-server",
+  declaredVolumes: "server:declared-volumes",
 } as const;
 
 const managedSelector = `${LABELS.managedBy}=${MANAGED_BY}`;
@@ -115,6 +119,9 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
   const keypairs = deps.caches.get<Keypair>(keypairKind);
   const actions = deps.caches.get<ServerAction>(serverActionKind);
   const projects = deps.caches.get<Project>(projectKind);
+  const volumes = deps.caches.get<Volume>(volumeKind);
+  /** The attach problems last reported per server, so each is an Event once. */
+  const reportedVolumeProblems = new Map<string, string>();
   const ledger = new AdmissionLedger();
   /**
    * The VMI each server was last restarted from. A restart is not idempotent and the VMI cache may lag
@@ -132,6 +139,9 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
   });
   servers.addIndex(Index.keypair, (s) => (s.spec.keypairRef === undefined ? [] : [objectKey(s.metadata.namespace, s.spec.keypairRef)]));
   actions.addIndex(Index.actions, (a) => [objectKey(a.metadata.namespace, a.spec.serverRef)]);
+  servers.addIndex(Index.declaredVolumes, (s) => (s.spec.volumes ?? []).map((v) => objectKey(s.metadata.namespace, v.volumeRef)));
+  const declaringServers = (namespace: string | undefined, volumeName: string): Server[] =>
+    servers.byIndex(Index.declaredVolumes, objectKey(namespace, volumeName));
 
   const byVmName = (namespace: string | undefined, vmName: string): string[] =>
     servers.byIndex(Index.vm, objectKey(namespace, vmName)).map(keyOf);
@@ -164,6 +174,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       // Gone: its VM went with it (ownerReference); release what it held in the quota.
       ledger.forget(ctx.namespace ?? "", key);
       restartedVmi.delete(key);
+      reportedVolumeProblems.delete(key);
       return undefined;
     }
     const namespace = cached.metadata.namespace ?? "";
@@ -270,6 +281,18 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
     if (secretName !== undefined && publicKey?.kind === "ok") {
       await applyChild(client, Builtin.Secret, desiredSshSecret(server, secretName, publicKey.value), server, ctx.fieldManager);
     }
+    const attach = planServerVolumes({
+      server,
+      volume: (name) => volumes.get(objectKey(namespace, name)),
+      holders: (name) => declaringServers(namespace, name),
+      currentVm: vms.get(objectKey(namespace, vmName)),
+      vmRunning: isLiveVmi(vmis.get(objectKey(namespace, vmName))),
+    });
+    const problems = attach.problems.join(" ");
+    if (problems !== (reportedVolumeProblems.get(keyOf(server)) ?? "")) {
+      reportedVolumeProblems.set(keyOf(server), problems);
+      if (problems !== "") deps.events.warning(server, "VolumeAttachPending", problems);
+    }
     const desired = desiredVirtualMachine({
       server,
       vmName,
@@ -279,6 +302,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       sshSecret: secretName,
       networking,
       storage: { accessModes: settings.diskAccessModes, storageClassName: settings.storageClassName },
+      dataVolumes: attach.volumes,
     });
     return applyChild<VmObject>(client, Upstream.VirtualMachine, desired, server, ctx.fieldManager);
   }
@@ -455,6 +479,10 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       await writeStatus(server, status);
       return; // the VM watch brings us back when it is gone
     }
+    // The VM no longer uses them; the volumes' own deletion waits until this server is gone.
+    for (const volumeName of volumesDeletedWith(server)) {
+      if (await client.delete(volumeKind, volumeName, namespace)) ctx.log.info({ volume: volumeName }, "deleting the volume with the server (deleteOnTermination)");
+    }
     ledger.forget(namespace, keyOf(server));
     await removeFinalizer(client, serverKind, server, Finalizer.server);
   }
@@ -519,6 +547,8 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       watchOf(servers, (s) => unadmitted(s.metadata.namespace).filter((k) => k !== keyOf(s))),
       // Ports, their networks and subnets: a server waiting for networking continues once they are ready.
       ...networkingWatchesFor(deps.caches, servers),
+      // Volumes becoming available are attached; a single-attach volume released by one server goes to the next.
+      watchOf(volumes, (v) => declaringServers(v.metadata.namespace, v.metadata.name ?? "").map(keyOf)),
     ],
     reconcile,
     logger: deps.logger,

@@ -234,3 +234,22 @@ describe("power states, placement, identity", () => {
     });
   });
 });
+
+describe("attached data volumes → VM", () => {
+  it("a hot-plugged volume is a hotpluggable PVC on the SCSI bus; one present at boot is a plain disk", () => {
+    const vm = build({
+      dataVolumes: [
+        { name: "vol-data", claimName: "data.volume", hotpluggable: true },
+        { name: "vol-logs", claimName: "logs.volume", hotpluggable: false },
+      ],
+    });
+    const spec = vm.spec.template.spec;
+    expect(spec?.volumes).toContainEqual({ name: "vol-data", persistentVolumeClaim: { claimName: "data.volume", hotpluggable: true } });
+    expect(spec?.volumes).toContainEqual({ name: "vol-logs", persistentVolumeClaim: { claimName: "logs.volume" } });
+    expect(spec?.domain.devices.disks).toContainEqual({ name: "vol-data", disk: { bus: "scsi" } });
+    expect(spec?.domain.devices.disks).toContainEqual({ name: "vol-logs", disk: { bus: "virtio" } });
+  });
+  it("no data volumes: none added", () => {
+    expect(build().spec.template.spec?.volumes?.some((v) => v.persistentVolumeClaim !== undefined)).toBe(false);
+  });
+});

@@ -29,6 +29,7 @@ import {
 import type { KubeObject } from "../../kube/index.js";
 import { interpretExtraSpecs, type FlavorDomain } from "../flavor/extra-specs.js";
 import { interpretImageProperties, type ImageDomain } from "../image/properties.js";
+import type { VmDataVolume } from "../volume/attach.js";
 import { isoDiskName, labelValue } from "./names.js";
 
 export type VirtualMachineObject = VirtualMachine & KubeObject;
@@ -85,6 +86,8 @@ export interface VmBuildInput {
   sshSecret: string | undefined;
   networking: NetworkingInput | undefined;
   storage: DiskStorage;
+  /** Attached data volumes (spec.volumes, planned by volume/attach.ts). */
+  dataVolumes?: readonly VmDataVolume[];
 }
 
 export const RunStrategy = { Always: "Always", Halted: "Halted" } as const;
@@ -293,6 +296,11 @@ export function desiredVirtualMachine(input: VmBuildInput): VirtualMachineObject
   }
   disks.push({ name: "cloudinitdisk", disk: { bus: "virtio" } });
   volumes.push(configDriveVolume(server, input.networking));
+  for (const data of input.dataVolumes ?? []) {
+    // KubeVirt hot-plugs disks on the SCSI bus; a volume present at boot is an ordinary disk.
+    disks.push({ name: data.name, disk: { bus: data.hotpluggable ? "scsi" : imageDomain.diskBus } });
+    volumes.push({ name: data.name, persistentVolumeClaim: { claimName: data.claimName, ...(data.hotpluggable ? { hotpluggable: true } : {}) } });
+  }
 
   const interfaces: Interface[] = networking.interfaces.map((iface) =>
     iface.model === undefined && imageDomain.nicModel !== undefined ? { ...iface, model: imageDomain.nicModel } : iface,
