@@ -40,8 +40,9 @@ interface Call {
 
 function setup(
   reconcile: (key: string, ctx: ReconcileContext<Server>) => Promise<ReconcileOutcome>,
-  extra: { workers?: number; shouldEnqueueUpdate?: (a: Server, b: Server) => boolean } = {},
+  extra: { workers?: number; shouldEnqueueUpdate?: (a: Server, b: Server) => boolean; childUpdates?: boolean } = {},
 ) {
+  const { childUpdates, ...controllerExtra } = extra;
   const timers = new ManualTimers();
   const source = new FakeListWatch();
   const childSource = new FakeListWatch();
@@ -53,13 +54,13 @@ function setup(
   const controller = new Controller<Server>({
     name: "server",
     cache,
-    watches: [watchOf(children, ownerKeysFor(serverType))],
+    watches: [watchOf(children, ownerKeysFor(serverType), childUpdates === undefined ? {} : { updates: childUpdates })],
     reconcile,
     logger,
     metrics,
     timers,
     clock: timers,
-    ...extra,
+    ...controllerExtra,
   });
   return { timers, source, childSource, cache, children, controller, registry };
 }
@@ -171,6 +172,33 @@ describe("Controller", () => {
     t.childSource.lastWatch.push("MODIFIED", { ...moved, metadata: { ...moved.metadata, ownerReferences: moved.metadata.ownerReferences?.slice(-1) } });
     await flush();
     expect(keys.slice(1).sort()).toEqual(["p/a", "p/b"]);
+    await t.controller.stop();
+  });
+
+  it("a watch with updates: false enqueues when children come and go, not when they change", async () => {
+    const keys: string[] = [];
+    const t = setup(
+      (key) => {
+        keys.push(key);
+        return Promise.resolve(undefined);
+      },
+      { childUpdates: false },
+    );
+    t.source.queueList([server("a", "1")], "10");
+    t.childSource.queueList([], "5");
+    await t.controller.start();
+    await flush();
+    keys.length = 0;
+    const child = withOwner(Builtin.ConfigMap, { metadata: { name: "c", namespace: "p", resourceVersion: "6" } }, server("a", "1"));
+    t.childSource.lastWatch.push("ADDED", child);
+    await flush();
+    expect(keys).toEqual(["p/a"]);
+    t.childSource.lastWatch.push("MODIFIED", { ...child, metadata: { ...child.metadata, resourceVersion: "7" } });
+    await flush();
+    expect(keys).toEqual(["p/a"]);
+    t.childSource.lastWatch.push("DELETED", { ...child, metadata: { ...child.metadata, resourceVersion: "8" } });
+    await flush();
+    expect(keys).toEqual(["p/a", "p/a"]);
     await t.controller.stop();
   });
 

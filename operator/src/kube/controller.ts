@@ -35,16 +35,20 @@ export interface SecondaryWatch {
   readonly cache: Pick<WatchCache<KubeObject>, "start" | "synced" | "onAdd" | "onUpdate" | "onDelete">;
   /** Primary keys to reconcile when `obj` changes. Method syntax on purpose: caches of any kind fit. */
   mapToKeys(obj: KubeObject): readonly string[];
+  /** Whether updates enqueue (default true). False for watches that only care that objects come and go. */
+  readonly updates?: boolean;
 }
 
 /** Typed constructor for a SecondaryWatch (infers the object type of `mapToKeys` from the cache). */
 export function watchOf<U extends KubeObject>(
   cache: WatchCache<U>,
   mapToKeys: (obj: U) => readonly string[],
+  opts: { updates?: boolean } = {},
 ): SecondaryWatch {
   return {
     cache,
     mapToKeys: (obj) => mapToKeys(obj as U),
+    ...(opts.updates === undefined ? {} : { updates: opts.updates }),
   };
 }
 
@@ -134,6 +138,7 @@ export class Controller<T extends KubeObject> implements Runnable {
         watch.cache.onAdd(enqueueMapped),
         // Both versions: a changed reference must reach the old and the new primary.
         watch.cache.onUpdate((oldObj, newObj) => {
+          if (watch.updates === false) return;
           enqueueMapped(oldObj);
           enqueueMapped(newObj);
         }),

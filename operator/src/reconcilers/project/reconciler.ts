@@ -165,7 +165,8 @@ export function projectController(deps: ProjectControllerDeps): Controller<Proje
     watches: [
       watchOf(namespaces, byNamespaceName),
       watchOf(quotas, toProject),
-      ...tenantCaches.map(({ cache }) => watchOf(cache, toProject)),
+      // Only whether the project's objects exist matters here (deletion blocking), not their changes.
+      ...tenantCaches.map(({ cache }) => watchOf(cache, toProject, { updates: false })),
     ],
     reconcile,
     logger: deps.logger,
