@@ -69,7 +69,9 @@ beforeAll(async () => {
     apiVersion: API_VERSION,
     kind: "Subnet",
     metadata: { name: "net-v4", namespace: ns },
-    spec: { networkRef: "net", cidr: "10.100.0.0/24", ipVersion: 4 },
+    // The contested addresses (10.100.0.200–209) lie outside the allocation pool, as fixed IPs may in Neutron: an
+    // automatically allocated port can then never take one before its two claimants ask, so exactly one of them wins.
+    spec: { networkRef: "net", cidr: "10.100.0.0/23", ipVersion: 4, allocationPools: [{ start: "10.100.1.0", end: "10.100.1.254" }] },
   });
   await eventually("subnet ready", async () => conditionOf(await client.get(subnetKind, "net-v4", ns))?.status === "True");
 });
