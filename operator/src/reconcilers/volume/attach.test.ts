@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { API_VERSION, type Server, type Volume } from "../../api/index.js";
+import type { VirtualMachine, VirtualMachineInstance } from "../../generated/index.js";
+import { attachmentId, planServerVolumes, vmVolumeName, volumeAttachments, volumesDeletedWith, type ServerVolumesInput } from "./attach.js";
+
+const NS = "project-alpha";
+
+function server(name: string, volumes: string[], created = "2026-01-01T00:00:00Z"): Server {
+  return {
+    apiVersion: API_VERSION,
+    kind: "Server",
+    metadata: { name, namespace: NS, uid: `uid-${name}`, creationTimestamp: created },
+    spec: { flavorRef: "small", imageRef: "cirros", volumes: volumes.map((volumeRef) => ({ volumeRef })) },
+  };
+}
+function volume(name: string, status: Volume["status"], spec: Partial<Volume["spec"]> = {}): Volume {
+  return { apiVersion: API_VERSION, kind: "Volume", metadata: { name, namespace: NS, uid: `uid-${name}` }, spec: { size: 1, ...spec }, status };
+}
+function vmWith(volumes: NonNullable<NonNullable<VirtualMachine["spec"]["template"]["spec"]>["volumes"]>): VirtualMachine {
+  const vm: VirtualMachine = { spec: { template: { spec: { domain: { devices: {} }, volumes } } } };
+  return vm;
+}
+
+const VOLUMES: Record<string, Volume> = {
+  data: volume("data", { status: "available", claimName: "data.volume" }),
+  shared: volume("shared", { status: "in-use", claimName: "shared.volume" }, { multiattach: true }),
+  young: volume("young", { status: "creating" }),
+};
+
+function plan(over: Partial<ServerVolumesInput> & { server: Server }) {
+  return planServerVolumes({
+    volume: (n) => VOLUMES[n],
+    holders: () => [over.server],
+    currentVm: undefined,
+    vmRunning: true,
+    ...over,
+  });
+}
+
+describe("planServerVolumes", () => {
+  it("hot-plugs available volumes into a running VM", () => {
+    expect(plan({ server: server("web", ["data"]) })).toEqual({
+      volumes: [{ name: "vol-data", claimName: "data.volume", hotpluggable: true }],
+      problems: [],
+    });
+  });
+  it("adds plain disks to a stopped VM, and keeps how a volume already on the VM was attached", () => {
+    const current = vmWith([{ name: "vol-data", persistentVolumeClaim: { claimName: "data.volume", hotpluggable: true } }]);
+    const result = plan({ server: server("web", ["data", "shared"]), currentVm: current, vmRunning: false });
+    expect(result.volumes).toEqual([
+      { name: "vol-data", claimName: "data.volume", hotpluggable: true },
+      { name: "vol-shared", claimName: "shared.volume", hotpluggable: false },
+    ]);
+  });
+  it("waits for volumes being created and reports missing ones", () => {
+    const result = plan({ server: server("web", ["young", "nope"]) });
+    expect(result.volumes).toEqual([]);
+    expect(result.problems).toEqual(["volume young is creating; it is attached once available", "Volume nope could not be found."]);
+  });
+  it("a single-attach volume stays with the server that declared it first", () => {
+    const first = server("first", ["data"], "2026-01-01T00:00:00Z");
+    const second = server("second", ["data"], "2026-01-02T00:00:00Z");
+    const holders = () => [second, first];
+    expect(plan({ server: first, holders }).volumes).toHaveLength(1);
+    const refused = plan({ server: second, holders });
+    expect(refused.volumes).toEqual([]);
+    expect(refused.problems).toEqual(["Invalid volume: volume data is already attached to server first and is not multiattach."]);
+  });
+  it("a multiattach volume goes to every server", () => {
+    const a = server("a", ["shared"]);
+    const b = server("b", ["shared"], "2026-02-01T00:00:00Z");
+    expect(plan({ server: b, holders: () => [a, b] }).volumes).toHaveLength(1);
+  });
+  it("names VM volumes as DNS labels", () => {
+    expect(vmVolumeName("my.volume.with.dots")).toMatch(/^vol-[a-z0-9-]+$/);
+    expect(vmVolumeName("x".repeat(200)).length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe("volumeAttachments", () => {
+  const vm = vmWith([{ name: "vol-data", persistentVolumeClaim: { claimName: "data.volume", hotpluggable: true } }]);
+  const vmi = { spec: { domain: { devices: {} } }, status: { volumeStatus: [{ name: "vol-data", target: "sda" }] } } as VirtualMachineInstance;
+  it("one per server whose VM carries the claim, with the guest device", () => {
+    const web = server("web", ["data"]);
+    const other = server("other", ["data"]);
+    expect(volumeAttachments({ volume: volume("data", { status: "available", claimName: "data.volume" }), servers: [{ server: web, vm, vmi }, { server: other, vm: vmWith([]), vmi: undefined }], now: "T1" })).toEqual([
+      { serverId: "uid-web", serverName: "web", attachmentId: attachmentId("uid-web", "uid-data"), device: "/dev/sda", attachedAt: "T1" },
+    ]);
+  });
+  it("keeps the first attachedAt and has no device before the guest reports one", () => {
+    const attached = volume("data", {
+      status: "in-use",
+      claimName: "data.volume",
+      attachments: [{ serverId: "uid-web", attachmentId: "x", attachedAt: "T0" }],
+    });
+    const [only] = volumeAttachments({ volume: attached, servers: [{ server: server("web", ["data"]), vm, vmi: undefined }], now: "T1" });
+    expect(only?.attachedAt).toBe("T0");
+    expect(only?.device).toBeUndefined();
+  });
+  it("attachment ids are stable and UUID-shaped", () => {
+    expect(attachmentId("a", "b")).toBe(attachmentId("a", "b"));
+    expect(attachmentId("a", "b")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  });
+});
+
+describe("volumesDeletedWith", () => {
+  it("only the volumes marked deleteOnTermination", () => {
+    const s = server("web", []);
+    s.spec.volumes = [{ volumeRef: "keep" }, { volumeRef: "scratch", deleteOnTermination: true }, { volumeRef: "keep2", deleteOnTermination: false }];
+    expect(volumesDeletedWith(s)).toEqual(["scratch"]);
+    expect(volumesDeletedWith(server("bare", []))).toEqual([]);
+  });
+});
