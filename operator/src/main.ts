@@ -1,5 +1,5 @@
 // The operator process: `npx tsx operator/src/main.ts [--kubeconfig path] [--leader-elect=false] ...`.
-import { KubeClient, rootLogger } from "./kube/index.js";
+import { KubeClient, rootLogger, stopOnSignals } from "./kube/index.js";
 import { loadOperatorConfig } from "./operator/config.js";
 import { startOperator } from "./operator/operator.js";
 
@@ -21,27 +21,8 @@ try {
   });
   logger.info({ identity: config.identity, opsPort: operator.opsPort }, "operator started");
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    operator
-      .stop()
-      .then(() => {
-        client.close();
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        logger.error({ err: e }, "unclean shutdown");
-        process.exit(1);
-      });
-  };
-  process.on("SIGTERM", () => {
-    shutdown("SIGTERM");
-  });
-  process.on("SIGINT", () => {
-    shutdown("SIGINT");
+  stopOnSignals(logger, () => operator.stop(), () => {
+    client.close();
   });
 } catch (e) {
   logger.fatal({ err: e }, "operator failed to start");

@@ -1,6 +1,6 @@
 // The facade process: `npx tsx operator/src/facade/main.ts [--kubeconfig path] [--port 5000] [--public-url …]`.
 // The bootstrap admin's password comes from ALTOSTACK_ADMIN_PASSWORD (never a flag).
-import { KubeClient, rootLogger } from "../kube/index.js";
+import { KubeClient, rootLogger, stopOnSignals } from "../kube/index.js";
 import { loadFacadeConfig } from "./config.js";
 import { startFacade } from "./facade.js";
 
@@ -13,27 +13,8 @@ try {
       : KubeClient.fromFile(config.kubeconfig, { logger, userAgent: "altostack-facade" });
   const facade = await startFacade({ client, logger, config });
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    facade
-      .stop()
-      .then(() => {
-        client.close();
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        logger.error({ err: e }, "unclean shutdown");
-        process.exit(1);
-      });
-  };
-  process.on("SIGTERM", () => {
-    shutdown("SIGTERM");
-  });
-  process.on("SIGINT", () => {
-    shutdown("SIGINT");
+  stopOnSignals(logger, () => facade.stop(), () => {
+    client.close();
   });
 } catch (e) {
   logger.fatal({ err: e }, "facade failed to start");

@@ -15,3 +15,4 @@ export * from "./health.js";
 export * from "./log.js";
 export * from "./events.js";
 export * from "./cache-set.js";
+export * from "./shutdown.js";
