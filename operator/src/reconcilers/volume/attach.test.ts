@@ -66,6 +66,21 @@ describe("planServerVolumes", () => {
     expect(refused.volumes).toEqual([]);
     expect(refused.problems).toEqual(["Invalid volume: volume data is already attached to server first and is not multiattach."]);
   });
+  it("a single-attach volume stays with the server it is attached to, whatever the creation order", () => {
+    // Created in the same second: the name would pick "a-later"; the attachment decides instead.
+    const holder = server("z-holder", ["data"], "2026-01-01T00:00:05Z");
+    const latecomer = server("a-later", ["data"], "2026-01-01T00:00:05Z");
+    const attached = volume("data", {
+      status: "in-use",
+      claimName: "data.volume",
+      attachments: [{ serverId: "uid-z-holder", attachmentId: "a1" }],
+    });
+    const input = { volume: () => attached, holders: () => [holder, latecomer] };
+    expect(plan({ ...input, server: holder }).problems).toEqual([]);
+    expect(plan({ ...input, server: latecomer }).problems).toEqual([
+      "Invalid volume: volume data is already attached to server z-holder and is not multiattach.",
+    ]);
+  });
   it("a multiattach volume goes to every server", () => {
     const a = server("a", ["shared"]);
     const b = server("b", ["shared"], "2026-02-01T00:00:00Z");

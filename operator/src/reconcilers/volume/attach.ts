@@ -30,11 +30,14 @@ function declares(server: Server, volumeName: string): boolean {
 }
 
 /** Oldest declaration first (creation time, then name): the server a single-attach volume belongs to. */
-export function firstHolder(servers: readonly Server[]): Server | undefined {
+export function firstHolder(servers: readonly Server[], attachedTo: ReadonlySet<string> = new Set()): Server | undefined {
+  // The server the volume is attached to keeps it; creation time (second resolution) and name only break ties.
+  const rank = (s: Server): number => (attachedTo.has(s.metadata.uid ?? "") ? 0 : 1);
   return [...servers]
     .filter((s) => s.metadata.deletionTimestamp === undefined)
     .sort(
       (a, b) =>
+        rank(a) - rank(b) ||
         (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") ||
         (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
     )[0];
@@ -69,7 +72,11 @@ export function planServerVolumes(input: ServerVolumesInput): ServerVolumesPlan 
       continue;
     }
     if (volume.spec.multiattach !== true) {
-      const holder = firstHolder(input.holders(volumeRef).filter((s) => declares(s, volumeRef)));
+      const attachedTo = new Set((volume.status?.attachments ?? []).map((a) => a.serverId));
+      const holder = firstHolder(
+        input.holders(volumeRef).filter((s) => declares(s, volumeRef)),
+        attachedTo,
+      );
       if (holder !== undefined && holder.metadata.name !== server.metadata.name) {
         problems.push(`Invalid volume: volume ${volumeRef} is already attached to server ${holder.metadata.name ?? ""} and is not multiattach.`);
         continue;
