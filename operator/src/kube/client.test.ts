@@ -15,9 +15,8 @@ import {
   isNotFound,
 } from "./errors.js";
 import { Builtin, type KubeObject } from "./resources.js";
-import { ensurePromiseWithResolvers, testClient } from "./testing.js";
+import { testClient } from "./testing.js";
 
-ensurePromiseWithResolvers();
 
 const SERVER = "https://kube.test:6443";
 const CM_PATH = "/api/v1/namespaces/default/configmaps";
@@ -313,7 +312,7 @@ describe("impersonation", () => {
     const scope = nock(SERVER)
       .matchHeader("impersonate-user", "alice")
       .matchHeader("impersonate-uid", "u-1")
-      .matchHeader("impersonate-group", (v) => v?.includes("project:p1") === true && v.includes("system:authenticated"))
+      .matchHeader("impersonate-group", (v) => v.includes("project:p1") && v.includes("system:authenticated"))
       .get(`${CM_PATH}/a`)
       .reply(200, cm("a"));
     const base = testClient(SERVER);

@@ -13,27 +13,6 @@ import type { KubeStatus } from "./errors.js";
 import type { KubeObject, ResourceType } from "./resources.js";
 import type { Clock, TimerHandle, Timers } from "./time.js";
 
-/**
- * nock 15 depends on @mswjs/interceptors 0.44, which calls Promise.withResolvers (Node ≥ 22).
- * On Node 20 this fills it in so nock works; on newer Node it does nothing.
- */
-export function ensurePromiseWithResolvers(): void {
-  if ("withResolvers" in Promise) return;
-  Object.defineProperty(Promise, "withResolvers", {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
-
 /** A kubeconfig for `server` with a bearer token, for clients talking to nock or a test apiserver. */
 export function testKubeConfig(server: string, token = "test-token"): KubeConfig {
   const kc = new KubeConfig();
