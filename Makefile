@@ -52,20 +52,22 @@ lint: deps ## Lint (eslint, strict type-checked rules).
 
 .PHONY: test-unit
 test-unit: deps ## Unit tests of pure code (vitest).
-	node_modules/.bin/vitest run --project unit
+	node_modules/.bin/vitest run --project unit --reporter=default --reporter=json --outputFile.json=.altostack/reports/unit.json
 	node --test hack/
 
 .PHONY: test-integration
 test-integration: deps tools ## Integration tests on a real kube-apiserver + simulator.
-	node_modules/.bin/vitest run --project integration
+	node_modules/.bin/vitest run --project integration --reporter=default --reporter=json --outputFile.json=.altostack/reports/integration.json
 
 .PHONY: test
 test: deps ## Everything CI runs: typecheck, lint, verify, unit and integration tests.
+	rm -rf .altostack/reports
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory verify
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-integration
+	node hack/test-summary.mjs .altostack/reports/unit.json .altostack/reports/integration.json
 
 ##@ Cleanup
 
