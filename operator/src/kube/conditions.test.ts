@@ -8,6 +8,7 @@ import {
   setCondition,
   statusChanged,
   type Condition,
+  withReady,
 } from "./conditions.js";
 
 const T0 = Date.parse("2025-01-01T00:00:00.123Z");
@@ -111,5 +112,22 @@ describe("statusChanged", () => {
   ] as const)("%s", (_name, before, after, changed) => {
     expect(statusChanged(before, after)).toBe(changed);
     expect(statusChanged(after, before)).toBe(changed);
+  });
+});
+
+describe("withReady", () => {
+  it("stamps the generation on the status and the Ready condition, keeping the transition time unless it flips", () => {
+    const t0 = Date.parse("2026-01-01T00:00:00Z");
+    const first = withReady({ metadata: { generation: 3 } }, { size: 1 }, { status: "True", reason: "Ok", message: "" }, t0);
+    expect(first).toMatchObject({ size: 1, observedGeneration: 3 });
+    expect(first.conditions).toEqual([
+      { type: "Ready", status: "True", reason: "Ok", message: "", observedGeneration: 3, lastTransitionTime: "2026-01-01T00:00:00Z" },
+    ]);
+    const obj = { metadata: { generation: 4 }, status: first };
+    const same = withReady(obj, {}, { status: "True", reason: "Ok", message: "still" }, t0 + 60_000);
+    expect(same.conditions[0]?.lastTransitionTime).toBe("2026-01-01T00:00:00Z");
+    const flipped = withReady(obj, {}, { status: "False", reason: "Broken", message: "x" }, t0 + 60_000);
+    expect(flipped.conditions[0]?.lastTransitionTime).toBe("2026-01-01T00:01:00Z");
+    expect(flipped.observedGeneration).toBe(4);
   });
 });

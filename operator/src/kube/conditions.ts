@@ -51,6 +51,28 @@ export function setCondition(
   return result;
 }
 
+/**
+ * `status` with observedGeneration set to `obj`'s generation and its Ready condition set from `verdict`
+ * (transition time kept unless the status flips) — the last step of most reconciles.
+ */
+export function withReady<S extends object>(
+  obj: { metadata: { generation?: number }; status?: { conditions?: readonly Condition[] } },
+  status: S,
+  verdict: Omit<ConditionUpdate, "type" | "observedGeneration">,
+  now: Date | number,
+): S & { observedGeneration?: number; conditions: Condition[] } {
+  const generation = obj.metadata.generation;
+  return {
+    ...status,
+    observedGeneration: generation,
+    conditions: setCondition(
+      obj.status?.conditions,
+      { type: "Ready", ...verdict, ...(generation === undefined ? {} : { observedGeneration: generation }) },
+      now,
+    ),
+  };
+}
+
 export function removeCondition(conditions: readonly Condition[] | undefined, type: string): Condition[] {
   return (conditions ?? []).filter((c) => c.type !== type);
 }

@@ -3,7 +3,6 @@
 // network. Deletion waits while ports remain (NetworkInUse), then deletes the network's subnets (as
 // Neutron does), frees the segment and removes the NADs.
 import {
-  ConditionType,
   Finalizer,
   Reason,
   networkKind,
@@ -22,7 +21,7 @@ import {
   keyOf,
   objectKey,
   removeFinalizer,
-  setCondition,
+  withReady as withReadyCondition,
   watchOf,
   writeStatusIfChanged,
   type CacheSet,
@@ -70,15 +69,7 @@ export function networkController(deps: NetworkControllerDeps): Controller<Netwo
   const sources = networkingSources(deps.caches);
   const now = deps.now ?? (() => new Date());
 
-  const withReady = (network: Network, status: NetworkStatus, verdict: Verdict): NetworkStatus => ({
-    ...status,
-    observedGeneration: network.metadata.generation,
-    conditions: setCondition(
-      network.status?.conditions,
-      { type: ConditionType.Ready, ...verdict, observedGeneration: network.metadata.generation },
-      now(),
-    ),
-  });
+  const withReady = (network: Network, status: NetworkStatus, verdict: Verdict): NetworkStatus => withReadyCondition(network, status, verdict, now());
 
   const reconcile = async (key: string, ctx: ReconcileContext<Network>): Promise<ReconcileOutcome> => {
     if (ctx.object === undefined) return undefined;

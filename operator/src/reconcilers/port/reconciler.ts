@@ -4,7 +4,6 @@
 // longer needs are released only after such a write succeeded (see ipam/arbiter.ts). Deletion frees every
 // allocation the port holds, read live so that none is missed.
 import {
-  ConditionType,
   Finalizer,
   Reason,
   containerKind,
@@ -22,7 +21,7 @@ import {
   keyOf,
   objectKey,
   removeFinalizer,
-  setCondition,
+  withReady as withReadyCondition,
   writeStatusIfChanged,
   type CacheSet,
   type EventRecorder,
@@ -70,15 +69,7 @@ export function portController(deps: PortControllerDeps): Controller<Port> {
   const sources = networkingSources(deps.caches);
   const now = deps.now ?? (() => new Date());
 
-  const withReady = (port: Port, status: PortStatus, verdict: Verdict): PortStatus => ({
-    ...status,
-    observedGeneration: port.metadata.generation,
-    conditions: setCondition(
-      port.status?.conditions,
-      { type: ConditionType.Ready, ...verdict, observedGeneration: port.metadata.generation },
-      now(),
-    ),
-  });
+  const withReady = (port: Port, status: PortStatus, verdict: Verdict): PortStatus => withReadyCondition(port, status, verdict, now());
 
   /** The instance owning the port (auto-created ports), and every instance naming it in spec.networks. */
   const bindingOf = (port: Port) => {

@@ -2,7 +2,6 @@
 // with the network's other subnets) into the Ready condition, reports the effective gateway, pools and
 // usage, and holds deletion while any address of the subnet is allocated (SubnetInUse).
 import {
-  ConditionType,
   Finalizer,
   Reason,
   allocationKind,
@@ -15,7 +14,7 @@ import {
   ensureFinalizer,
   keyOf,
   removeFinalizer,
-  setCondition,
+  withReady as withReadyCondition,
   writeStatusIfChanged,
   type CacheSet,
   type EventRecorder,
@@ -51,15 +50,7 @@ export function subnetController(deps: SubnetControllerDeps): Controller<Subnet>
   const sources = networkingSources(deps.caches);
   const now = deps.now ?? (() => new Date());
 
-  const withReady = (subnet: Subnet, status: SubnetStatus, verdict: Verdict): SubnetStatus => ({
-    ...status,
-    observedGeneration: subnet.metadata.generation,
-    conditions: setCondition(
-      subnet.status?.conditions,
-      { type: ConditionType.Ready, ...verdict, observedGeneration: subnet.metadata.generation },
-      now(),
-    ),
-  });
+  const withReady = (subnet: Subnet, status: SubnetStatus, verdict: Verdict): SubnetStatus => withReadyCondition(subnet, status, verdict, now());
 
   const reconcile = async (_key: string, ctx: ReconcileContext<Subnet>): Promise<ReconcileOutcome> => {
     if (ctx.object === undefined) return undefined;
