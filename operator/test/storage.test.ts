@@ -18,14 +18,15 @@ let image: string;
 
 beforeAll(async () => {
   env = await startComputeEnv(client);
-  ({ namespace } = await readyProject(client, "storage"));
+  // Room for every volume this file makes: the quota controller releases a deleted volume's count
+  // asynchronously, so a project at its limit would make the next create race that release.
+  ({ namespace } = await readyProject(client, "storage", { quotas: { volumes: 50, gigabytes: 200, snapshots: 20 } }));
   image = await activeImage(client, namespace);
 });
 afterAll(async () => {
   await env.stop();
 });
 
-// Each project holds 10 volumes (its quota): tests past that use another project (`ns`).
 function volumeObject(name: string, spec: Volume["spec"], ns = namespace): Volume {
   return { apiVersion: API_VERSION, kind: "Volume", metadata: { name, namespace: ns }, spec };
 }
