@@ -253,3 +253,18 @@ describe("transition rules", () => {
     expect((moved as KubeApiError).message).toContain("networkRef is immutable");
   });
 });
+
+describe("a kind whose spec may be left out", () => {
+  it("is stored with spec {} when created without one (readers never meet a missing spec)", async () => {
+    for (const kind of ALL_KINDS.filter((k) => k.specOptional === true && k.namespaced)) {
+      const name = unique(kind.singular);
+      const created = await client.create<KubeObject & { spec?: unknown }>(kind, {
+        apiVersion: API_VERSION,
+        kind: kind.kind,
+        metadata: { name, namespace },
+      });
+      expect(created.spec, kind.kind).toEqual({});
+      await client.delete(kind, name, namespace);
+    }
+  });
+});

@@ -60,6 +60,16 @@ describe("CRDs generated from the zod schemas", () => {
         }
       });
 
+      it("requires a spec, or (where the spec may be left out) has the apiserver default it to {}", () => {
+        const spec = (root.properties as Record<string, JsonSchema>).spec as JsonSchema;
+        if (kind.specOptional === true) {
+          expect(spec.default).toEqual({});
+          expect(root.required).toBeUndefined();
+        } else {
+          expect(root.required).toEqual(["spec"]);
+        }
+      });
+
       it("declares status.conditions as a map list keyed by type and status.observedGeneration", () => {
         const status = (root.properties as Record<string, JsonSchema>).status as JsonSchema;
         const props = status.properties as Record<string, JsonSchema>;

@@ -136,7 +136,8 @@ export function toCrd(kind: DefinedKind<z.ZodType, z.ZodType>): CustomResourceDe
                 apiVersion: { type: "string" },
                 kind: { type: "string" },
                 metadata: { type: "object" },
-                spec: spec,
+                // A kind whose spec may be left out gets `spec: {}` from the apiserver, so readers never meet none.
+                spec: kind.specOptional ? { ...spec, default: {} } : spec,
                 status: schemaOf(kind.status),
               },
               ...(kind.specOptional ? {} : { required: ["spec"] }),
