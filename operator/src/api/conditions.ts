@@ -56,6 +56,9 @@ export const Reason = {
   VolumeHasSnapshots: "VolumeHasSnapshots",
   /** The volume's storage could not be provisioned (Cinder status error). */
   ProvisioningFailed: "ProvisioningFailed",
+  // Containers
+  /** The container's Pod failed: an image that cannot be pulled, a container that exits or crashes (the message says which). */
+  ContainerError: "ContainerError",
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -68,4 +71,5 @@ export const Finalizer = {
   subnet: "altostack.io/subnet",
   port: "altostack.io/port",
   volume: "altostack.io/volume",
+  container: "altostack.io/container",
 } as const;

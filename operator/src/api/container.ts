@@ -3,6 +3,7 @@ import { z } from "zod";
 import { instanceAddresses, instanceNetworks } from "./network.js";
 import {
   ageColumn,
+  cel,
   defineKind,
   displayName,
   idColumn,
@@ -32,8 +33,24 @@ export const containerSpec = z.object({
     .max(32)
     .optional(),
   securityGroupRefs: z.array(objectRef()).max(32).optional().meta({ "x-kubernetes-list-type": "set" }),
-  labels: stringMap().optional(),
-  state: z.enum(["Running", "Stopped"]).optional().meta({ description: "Desired state. Default Running." }),
+  labels: cel(stringMap(), [
+    {
+      rule: "self.all(k, !k.startsWith('altostack.io/') && k != 'app.kubernetes.io/managed-by')",
+      message: "labels under altostack.io/ and app.kubernetes.io/managed-by are the operator's (security groups select on them)",
+    },
+  ])
+    .optional()
+    .meta({ description: "Labels on the container's Pod." }),
+  state: z
+    .enum(["Running", "Stopped"])
+    .optional()
+    .meta({ description: "Desired state. Default Running. Stopped deletes the Pod (SIGTERM, then SIGKILL after 10 s: Zun's stop and kill); the ports keep their addresses." }),
+  restartGeneration: z
+    .int()
+    .min(0)
+    .max(2_147_483_647)
+    .optional()
+    .meta({ description: "Raise this counter to restart the container (Zun's restart): the Pod is deleted and created again." }),
 });
 
 export const containerStatus = z.object({

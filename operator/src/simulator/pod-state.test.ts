@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { T0 } from "./fixtures.js";
-import { podStatus, unschedulableStatus } from "./pod-state.js";
+import { imagePullFailure, podStatus, unschedulableStatus } from "./pod-state.js";
 import type { Pod } from "./types.js";
 
 const pod: Pod = {
@@ -50,6 +50,29 @@ describe("podStatus", () => {
     expect(status.podIP).toBeUndefined();
     expect(status.containerStatuses?.map((c) => c.state?.waiting?.reason)).toEqual(["ContainerCreating", "ContainerCreating"]);
     expect(status.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", message: "containers with unready status: [app side]" });
+  });
+
+  it("never pulls an image from a registry host ending in .invalid, when failures are injected", () => {
+    const failing: Pod = { ...pod, spec: { ...pod.spec, containers: [{ name: "app", image: "registry.invalid/app:1" }, { name: "side", image: "registry.example.org/side:1" }] } };
+    const status = podStatus(failing, { hostIp: "172.18.0.10", podIp: "10.244.0.5", now: T0, running: true, imagePullFailures: true });
+    expect(status.phase).toBe("Pending");
+    expect(status.podIP).toBe("10.244.0.5");
+    expect(status.conditions?.find((c) => c.type === "PodReadyToStartContainers")?.status).toBe("True");
+    expect(status.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", message: "containers with unready status: [app]" });
+    expect(status.containerStatuses?.map((c) => c.state?.waiting?.reason ?? "running")).toEqual(["ImagePullBackOff", "running"]);
+    expect(status.containerStatuses?.[0]?.state?.waiting?.message).toContain("lookup registry.invalid: no such host");
+    // Without injection the same pod runs.
+    expect(podStatus(failing, { hostIp: "172.18.0.10", podIp: "10.244.0.5", now: T0, running: true }).phase).toBe("Running");
+  });
+
+  it.each([
+    ["registry.invalid/app:1", true],
+    ["registry.invalid:5000/team/app@sha256:abc", true],
+    ["docker.io/library/nginx:1.27", false],
+    ["nginx.invalid", false],
+    ["team.invalid/app", true],
+  ])("imagePullFailure(%s) → %s", (image, fails) => {
+    expect(imagePullFailure(image) !== undefined).toBe(fails);
   });
 
   it("says why a pod cannot be scheduled", () => {

@@ -1,5 +1,6 @@
 // What a kubelet reports for a pod, pure: containers being created (sandbox not up yet, e.g. a missing
-// NetworkAttachmentDefinition) or running and ready; no probes, no restarts, no exits.
+// NetworkAttachmentDefinition) or running and ready, or (failure injection) an image that cannot be pulled;
+// no probes, no restarts, no exits.
 import { formatTime } from "../kube/index.js";
 import { stableId } from "./addresses.js";
 import type { Pod } from "./types.js";
@@ -14,12 +15,23 @@ export interface KubeletView {
   now: number;
   /** Running and ready; otherwise containers are still being created. */
   running: boolean;
+  /** Failure injection: images from a registry host ending in `.invalid` are never pulled (ImagePullBackOff). */
+  imagePullFailures?: boolean;
+}
+
+/** The kubelet's pull error for an image whose registry host ends in `.invalid`, as a DNS failure reads. */
+export function imagePullFailure(image: string): string | undefined {
+  const [first = "", ...rest] = image.split("/");
+  const isRegistry = rest.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+  const host = first.split(":")[0] ?? "";
+  if (!isRegistry || !host.endsWith(".invalid")) return undefined;
+  return `Back-off pulling image "${image}": ErrImagePull: failed to resolve reference "${image}": dial tcp: lookup ${host}: no such host`;
 }
 
 function containerStatus(
   pod: Pod,
   container: { name: string; image?: string },
-  state: "running" | "waiting" | "completed",
+  state: "running" | "waiting" | "completed" | "pull-failed",
   startedAt: string,
 ): ContainerStatus {
   const image = container.image ?? "";
@@ -32,6 +44,9 @@ function containerStatus(
   };
   if (state === "waiting") {
     return { ...base, ready: false, started: false, state: { waiting: { reason: "ContainerCreating" } } };
+  }
+  if (state === "pull-failed") {
+    return { ...base, ready: false, started: false, state: { waiting: { reason: "ImagePullBackOff", message: imagePullFailure(image) ?? "" } } };
   }
   if (state === "completed") {
     return {
@@ -51,7 +66,17 @@ export function podStatus(pod: Pod, view: KubeletView): PodStatus {
   const containers = pod.spec?.containers ?? [];
   const initContainers = pod.spec?.initContainers ?? [];
   const names = containers.map((c) => c.name);
-  const verdicts: ConditionVerdict[] = view.running
+  const pullFails = (c: { image?: string }): boolean => view.imagePullFailures === true && imagePullFailure(c.image ?? "") !== undefined;
+  const pullFailed = view.running && containers.some(pullFails);
+  const verdicts: ConditionVerdict[] = pullFailed
+    ? [
+        { type: "PodReadyToStartContainers", status: "True" },
+        { type: "Initialized", status: "True" },
+        { type: "Ready", status: "False", reason: "ContainersNotReady", message: `containers with unready status: [${containers.filter(pullFails).map((c) => c.name).join(" ")}]` },
+        { type: "ContainersReady", status: "False", reason: "ContainersNotReady", message: `containers with unready status: [${containers.filter(pullFails).map((c) => c.name).join(" ")}]` },
+        { type: "PodScheduled", status: "True" },
+      ]
+    : view.running
     ? [
         { type: "PodReadyToStartContainers", status: "True" },
         { type: "Initialized", status: "True" },
@@ -75,7 +100,7 @@ export function podStatus(pod: Pod, view: KubeletView): PodStatus {
   const conditions = toConditions(previous?.conditions, verdicts, view.now, "probe");
   const startedAt = previous?.containerStatuses?.[0]?.state?.running?.startedAt ?? formatTime(view.now);
   const status: PodStatus = {
-    phase: view.running ? "Running" : "Pending",
+    phase: view.running && !pullFailed ? "Running" : "Pending",
     conditions: conditions.map((c) => ({
       type: c.type,
       status: c.status,
@@ -87,7 +112,7 @@ export function podStatus(pod: Pod, view: KubeletView): PodStatus {
     hostIP: view.hostIp,
     hostIPs: [{ ip: view.hostIp }],
     startTime,
-    containerStatuses: containers.map((c) => containerStatus(pod, c, view.running ? "running" : "waiting", startedAt)),
+    containerStatuses: containers.map((c) => containerStatus(pod, c, pullFails(c) && view.running ? "pull-failed" : view.running ? "running" : "waiting", startedAt)),
   };
   if (initContainers.length > 0) {
     status.initContainerStatuses = initContainers.map((c) =>

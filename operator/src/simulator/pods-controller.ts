@@ -126,7 +126,7 @@ export function podsController(ctx: SimContext): Controller<Pod> {
           });
         }
       }
-      const status = podStatus(pod, { hostIp, podIp, now, running });
+      const status = podStatus(pod, { hostIp, podIp, now, running, imagePullFailures: config.failures.invalidHostImports });
       if (running && pod.status?.phase !== "Running") rc.log.info({ podIP: podIp, node: nodeName }, "pod running");
       await applyStatus(client, Builtin.Pod, pod, status, Manager.kubelet, { owned: KUBELET_OWNED });
       return started.kind === "wait" && sandboxProblem === undefined ? { requeueAfterMs: started.waitMs } : undefined;

@@ -66,7 +66,15 @@ export interface ResolvedAttachment {
 }
 
 export type NetworkingResolution =
-  | { state: "ready"; networking: InstanceNetworking | undefined; addresses: NovaAddresses; networksSummary: string; ports: Port[] }
+  | {
+      state: "ready";
+      networking: InstanceNetworking | undefined;
+      addresses: NovaAddresses;
+      networksSummary: string;
+      ports: Port[];
+      /** The ports with their networks, subnets and NADs, in NIC order (for `containerNetworksAnnotation`). */
+      attachments: ResolvedAttachment[];
+    }
   | { state: "pending"; message: string }
   | { state: "failed"; reason: string; message: string };
 
@@ -195,7 +203,7 @@ export function resolveNetworking(
   instance: InstanceObject,
 ): NetworkingResolution {
   const entries = instance.spec.networks ?? [];
-  if (entries.length === 0) return { state: "ready", networking: undefined, addresses: {}, networksSummary: "", ports: [] };
+  if (entries.length === 0) return { state: "ready", networking: undefined, addresses: {}, networksSummary: "", ports: [], attachments: [] };
   const namespace = instance.metadata.namespace ?? "";
   const uid = instance.metadata.uid ?? "";
   const attachments: ResolvedAttachment[] = [];
@@ -252,6 +260,7 @@ export function resolveNetworking(
     addresses,
     networksSummary: networksSummary(addresses),
     ports: attachments.map((a) => a.port),
+    attachments,
   };
 }
 
