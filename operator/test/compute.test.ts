@@ -156,7 +156,7 @@ describe("a server that cannot be built", () => {
   it.each([
     ["an unknown flavor", { flavorRef: "no-such-flavor" }, 400, /Flavor no-such-flavor could not be found/],
     ["an unknown keypair", { keypairRef: "nokey" }, 400, /Invalid key_name provided/],
-    ["a boot volume (not supported yet)", { imageRef: undefined, bootVolume: { volumeRef: "vol" } }, 501, /not supported yet/],
+    ["a missing boot volume", { imageRef: undefined, bootVolume: { volumeRef: "vol" } }, 400, /Block Device Mapping is Invalid: failed to get volume vol\./],
   ])("is ERROR with nothing created for %s", async (_why, over, code, message) => {
     const name = unique("fault");
     await client.create(serverKind, serverObject(namespace, name, { flavorRef: flavor, imageRef: image, ...over }));

@@ -1,6 +1,7 @@
 // Volumes on the real apiserver with the real CDI CRDs and the simulator (CSI provisioning, expansion,
 // CDI clones): blank, from an image and cloned volumes become available, extending grows the claim, a
-// bad source ends in error with Cinder's message, and a volume a server declares is not deleted.
+// bad source ends in error with Cinder's message, a volume a server declares is not deleted, attach and
+// detach, deleteOnTermination, and servers booting from a volume (an existing one, or an image copied into one).
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +9,17 @@ import { parseAllDocuments } from "yaml";
 import { ALL_KINDS, API_VERSION, STANDARD_FLAVORS, flavorKind, serverKind, snapshotKind, volumeKind, type Server, type Snapshot, type Volume } from "../src/api/index.js";
 import { Builtin, Upstream, isAlreadyExists, type KubeObject, type ResourceType } from "../src/kube/index.js";
 import type { DV, PersistentVolumeClaim, Snapshot as VolumeSnapshot, VM, VMI } from "../src/simulator/types.js";
-import { activeImage, createFlavor, readyProject, serverObject, serverStatus, startComputeEnv, type ComputeEnv } from "./compute-fixtures.js";
+import {
+  actionPhase,
+  activeImage,
+  createAction,
+  createFlavor,
+  readyProject,
+  serverObject,
+  serverStatus,
+  startComputeEnv,
+  type ComputeEnv,
+} from "./compute-fixtures.js";
 import { conditionOf, eventually, testClient, unique } from "./helpers.js";
 
 const client = testClient();
@@ -120,7 +131,8 @@ describe("a volume", () => {
       const v = await client.get<Volume>(volumeKind, name, namespace);
       return conditionOf(v, "Deleting")?.reason === "VolumeIsBusy" ? v : undefined;
     });
-    expect(busy.status?.status).toBe("available");
+    // A refused deletion changes nothing: the volume stays as the server's declaration makes it.
+    expect(["reserved", "attaching", "in-use"]).toContain(busy.status?.status);
     expect(conditionOf(busy, "Deleting")?.message).toContain(server);
     expect(await client.get(Builtin.PersistentVolumeClaim, `${name}.volume`, namespace)).toBeDefined();
 
@@ -263,8 +275,97 @@ describe("deleteOnTermination", () => {
   });
 });
 
+describe("boot from volume", () => {
+  const vmRoot = async (server: string, ns = namespace) => {
+    const vm = await client.get<VM>(Upstream.VirtualMachine, server, ns);
+    return { vm, root: vm?.spec.template.spec?.volumes?.find((v) => v.name === "root") };
+  };
+
+  it("from an existing bootable volume: ACTIVE, the VM's root disk is the volume's claim, the volume in-use on /dev/vda; rebuild is refused", async () => {
+    const flavor = await createFlavor(client, { vcpus: 1, ram: 512, disk: 1 });
+    const root = await createVolume({ size: 2, source: { imageRef: image } }, "root");
+    await volumeIn(root, "available");
+    const server = unique("bfv");
+    await client.create(serverKind, serverObject(namespace, server, { flavorRef: flavor, bootVolume: { volumeRef: root } }));
+    const active = await serverStatus(client, namespace, server, "ACTIVE");
+    expect(active.status).toMatchObject({ bootVolume: root, rootDisk: `${root}.volume`, image: { ref: "", id: "" } });
+    expect(active.status?.addresses).toBeDefined();
+
+    const { vm, root: rootVolume } = await vmRoot(server);
+    expect(rootVolume).toEqual({ name: "root", persistentVolumeClaim: { claimName: `${root}.volume` } });
+    // No DataVolume of the VM's own: the claim is the volume's and outlives the VM.
+    expect(vm?.spec.dataVolumeTemplates ?? []).toEqual([]);
+
+    const inUse = await eventually(`volume ${root} in-use on /dev/vda`, async () => {
+      const v = await client.get<Volume>(volumeKind, root, namespace);
+      return v?.status?.status === "in-use" && v.status.attachments?.[0]?.device === "/dev/vda" ? v : undefined;
+    });
+    expect(inUse.status).toMatchObject({ bootable: "true", attachments: [expect.objectContaining({ serverId: active.metadata.uid, serverName: server })] });
+
+    const rebuild = await createAction(client, namespace, { serverRef: server, action: "rebuild", imageRef: image });
+    const refused = await actionPhase(client, namespace, rebuild, "Failed");
+    expect(refused.status).toMatchObject({
+      code: 400,
+      message: `Image ${image} is unacceptable: Unable to rebuild with a different image for a volume-backed server.`,
+    });
+    // The boot volume cannot be swapped under a server.
+    await expect(client.patch(serverKind, server, namespace, { spec: { bootVolume: { volumeRef: "other" } } }, "merge")).rejects.toThrow(/bootVolume cannot change/);
+  });
+
+  it("refuses a volume that is not bootable, with Nova's fault", async () => {
+    const flavor = await createFlavor(client, { vcpus: 1, ram: 512, disk: 1 });
+    const blank = await createVolume({ size: 1 }, "blank");
+    await volumeIn(blank, "available");
+    const server = unique("nobfv");
+    await client.create(serverKind, serverObject(namespace, server, { flavorRef: flavor, bootVolume: { volumeRef: blank } }));
+    const failed = await serverStatus(client, namespace, server, "ERROR");
+    expect(failed.status?.fault).toMatchObject({ code: 400, message: `Block Device ${blank} is not bootable.` });
+    expect(await client.get(Upstream.VirtualMachine, server, namespace)).toBeUndefined();
+  });
+
+  it("a boot volume the project's volume quota refuses fails the build with that reason", async () => {
+    const flavor = await createFlavor(client, { vcpus: 1, ram: 512, disk: 1 });
+    const { namespace: ns } = await readyProject(client, "storage-noquota", { quotas: { volumes: 0 } });
+    const ownImage = await activeImage(client, ns);
+    const server = unique("bfq");
+    await client.create(serverKind, serverObject(ns, server, { flavorRef: flavor, bootVolume: { imageRef: ownImage, size: 1 } }));
+    const failed = await serverStatus(client, ns, server, "ERROR");
+    expect(failed.status?.fault).toMatchObject({ code: 403, message: expect.stringContaining(`the boot volume ${server}-boot could not be created`) as unknown });
+    expect(failed.status?.fault?.message).toMatch(/exceeded quota/);
+    expect(conditionOf(failed)?.reason).toBe("QuotaExceeded");
+    expect(await client.get(volumeKind, `${server}-boot`, ns)).toBeUndefined();
+  });
+
+  it.each([
+    ["deleteOnTermination: the volume goes with the server", true],
+    ["kept: the volume stays, available", false],
+  ])("from an image into a new volume (%s)", async (_name, deleteOnTermination) => {
+    const flavor = await createFlavor(client, { vcpus: 1, ram: 512, disk: 1 });
+    const server = unique("bfi");
+    await client.create(serverKind, serverObject(namespace, server, { flavorRef: flavor, bootVolume: { imageRef: image, size: 2, deleteOnTermination } }));
+    const active = await serverStatus(client, namespace, server, "ACTIVE", { timeoutMs: 60_000 });
+    const bootVolume = `${server}-boot`;
+    expect(active.status?.bootVolume).toBe(bootVolume);
+    const volume = await volumeIn(bootVolume, "in-use");
+    expect(volume.spec).toMatchObject({ size: 2, bootable: true, source: { imageRef: image } });
+    expect(volume.status).toMatchObject({ bootable: "true", size: 2, attachments: [expect.objectContaining({ serverName: server, device: "/dev/vda" })] });
+    expect(volume.metadata.ownerReferences?.some((r) => r.kind === "Server" && r.uid === active.metadata.uid) ?? false).toBe(deleteOnTermination);
+    expect((await vmRoot(server)).root).toEqual({ name: "root", persistentVolumeClaim: { claimName: `${bootVolume}.volume` } });
+
+    await client.delete(serverKind, server, namespace);
+    await eventually(`server ${server} gone`, async () => ((await client.get<KubeObject>(serverKind, server, namespace)) === undefined ? true : undefined), 60_000);
+    if (deleteOnTermination) {
+      await gone(volumeKind, bootVolume);
+    } else {
+      const left = await volumeIn(bootVolume, "available");
+      expect(left.status?.attachments ?? []).toEqual([]);
+      await client.delete(volumeKind, bootVolume, namespace);
+    }
+  });
+});
+
 describe("examples/storage", () => {
-  it("kubectl apply -f examples/storage/ gives a running server with its data volume attached, a snapshot and a restored volume", async () => {
+  it("kubectl apply -f examples/storage/ gives a running server with its data volume attached, a snapshot, a restored volume and a volume-backed server", async () => {
     const tiny = STANDARD_FLAVORS.find((f) => f.name === "m1.tiny");
     if (tiny === undefined) throw new Error("m1.tiny is not a standard flavor");
     const { name, ...spec } = tiny;
@@ -298,5 +399,9 @@ describe("examples/storage", () => {
     expect((await get<Volume>(volumeKind, "cirros-copy"))?.status?.bootable).toBe("true");
     await eventually("snapshot available", async () => (await get<Snapshot>(snapshotKind, "cirros-copy-snap"))?.status?.status === "available", 60_000);
     await eventually("restored available", async () => (await get<Volume>(volumeKind, "restored"))?.status?.status === "available", 60_000);
+    // 40-boot-from-volume.yaml: a server booted from the image copied into its own volume.
+    await eventually("server bfv ACTIVE", async () => (await get<Server>(serverKind, "bfv"))?.status?.status === "ACTIVE", 60_000);
+    const boot = await get<Volume>(volumeKind, "bfv-boot");
+    expect(boot?.status).toMatchObject({ status: "in-use", bootable: "true", attachments: [expect.objectContaining({ serverName: "bfv", device: "/dev/vda" })] });
   });
 });

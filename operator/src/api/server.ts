@@ -119,6 +119,11 @@ export const serverSpec = cel(
       message: "a server boots from exactly one of imageRef or bootVolume",
     },
     {
+      // Nova keeps a server's root block device for its life.
+      rule: "has(self.bootVolume) == has(oldSelf.bootVolume) && (!has(self.bootVolume) || self.bootVolume == oldSelf.bootVolume)",
+      message: "bootVolume cannot change: a server keeps the volume it boots from (create a new server instead)",
+    },
+    {
       rule: "!(has(self.userData) && has(self.userDataBase64))",
       message: "set userData or userDataBase64, not both",
     },
@@ -190,7 +195,8 @@ export const serverStatus = z.object({
     .optional()
     .meta({ description: "The flavor the server runs on, as Nova embeds it: it outlives the Flavor object." }),
   image: imageSnapshot.optional().meta({ description: "The image the root disk was built from." }),
-  rootDisk: z.string().optional().meta({ description: "The DataVolume (and PVC) of the root disk." }),
+  rootDisk: z.string().optional().meta({ description: "The DataVolume (and PVC) of the root disk; for a volume-backed server, the boot volume's PVC." }),
+  bootVolume: z.string().optional().meta({ description: "The Volume a volume-backed server boots from (Nova shows no image for it)." }),
   resize: z
     .object({
       oldFlavor: flavorSnapshot,

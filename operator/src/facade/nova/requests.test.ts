@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../common/errors.js";
-import { instanceName, planServerAction, planServerCreate, serverCreateSchema, type ActionContext, type CreateResolver } from "./requests.js";
+import {
+  consoleProtocolFor,
+  instanceName,
+  legacyConsoleRequest,
+  planServerAction,
+  planServerCreate,
+  serverCreateSchema,
+  type ActionContext,
+  type CreateResolver,
+} from "./requests.js";
 
 const resolver = (overrides: Partial<CreateResolver> = {}): CreateResolver => ({
   flavor: (id) => ({ "f-1": "m1.small" })[id],
@@ -157,5 +166,31 @@ describe("server actions", () => {
     expect(fails(() => planServerAction({ reboot: { type: "GENTLE" } }, ctx("ACTIVE")))).toContain("reboot.type");
     expect(fails(() => planServerAction({ resize: { flavorRef: "f-x" } }, ctx("ACTIVE")))).toBe("Flavor f-x could not be found.");
     expect(fails(() => planServerAction([], ctx("ACTIVE")))).toContain("JSON object");
+  });
+});
+
+describe("remote console requests", () => {
+  it.each([
+    ["vnc", "novnc", "vnc"],
+    ["serial", "serial", "serial"],
+  ])("%s/%s is the %s console", (protocol, type, console) => {
+    expect(consoleProtocolFor(protocol, type)).toBe(console);
+  });
+
+  it.each([
+    ["vnc", "serial", "Invalid console type serial"],
+    ["spice", "spice-html5", "Unavailable console type spice-html5."],
+    ["rdp", "rdp-html5", "Unavailable console type rdp-html5."],
+    ["vnc", "xvpvnc", "Unavailable console type xvpvnc."],
+  ])("%s/%s is Nova's 400: %s", (protocol, type, message) => {
+    expect(() => consoleProtocolFor(protocol, type)).toThrow(expect.objectContaining({ status: 400, message }) as unknown);
+  });
+
+  it("reads the legacy actions and leaves every other action alone", () => {
+    expect(legacyConsoleRequest({ "os-getVNCConsole": { type: "novnc" } })).toEqual({ protocol: "vnc", type: "novnc" });
+    expect(legacyConsoleRequest({ "os-getSerialConsole": { type: "serial" } })).toEqual({ protocol: "serial", type: "serial" });
+    expect(legacyConsoleRequest({ reboot: { type: "SOFT" } })).toBeUndefined();
+    expect(legacyConsoleRequest(null)).toBeUndefined();
+    expect(() => legacyConsoleRequest({ "os-getVNCConsole": {} })).toThrow(ApiError);
   });
 });

@@ -371,3 +371,43 @@ function effectOf(action: ServerActionName, args: Record<string, unknown>, ctx: 
       return { kind: "delete" };
   }
 }
+
+// ---- remote consoles ----
+
+/** Every protocol and type Nova's schema knows (2.6, 2.8 mks/webmks, 2.99 spice-direct). */
+export const remoteConsoleSchema = z.object({
+  remote_console: z.object({
+    protocol: z.enum(["vnc", "spice", "rdp", "serial", "mks"]),
+    type: z.enum(["novnc", "xvpvnc", "rdp-html5", "spice-html5", "spice-direct", "serial", "webmks"]),
+  }),
+});
+
+/** The legacy actions (os-getVNCConsole, os-getSerialConsole) as a protocol and type, or undefined for other actions. */
+export function legacyConsoleRequest(body: unknown): { protocol: string; type: string } | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const protocols: Record<string, string> = { "os-getVNCConsole": "vnc", "os-getSerialConsole": "serial", "os-getSPICEConsole": "spice", "os-getRDPConsole": "rdp" };
+  const keys = Object.keys(body);
+  const protocol = keys.length === 1 ? protocols[keys[0] as string] : undefined;
+  if (protocol === undefined) return undefined;
+  const parsed = z.object({ type: z.string().min(1).max(255) }).safeParse((body as Record<string, unknown>)[keys[0] as string]);
+  if (!parsed.success) throw badRequest(`Invalid input for field/attribute ${keys[0] as string}.type. ${parsed.error.issues[0]?.message ?? ""}`);
+  return { protocol, type: parsed.data.type };
+}
+
+/**
+ * Which console a request asks for, or Nova's 400: KubeVirt offers VNC (shown by noVNC) and the serial console;
+ * SPICE, RDP and MKS are unavailable, as on a libvirt host with them disabled.
+ */
+export function consoleProtocolFor(protocol: string, type: string): "vnc" | "serial" {
+  const valid: Record<string, readonly string[]> = {
+    vnc: ["novnc", "xvpvnc"],
+    serial: ["serial"],
+    spice: ["spice-html5", "spice-direct"],
+    rdp: ["rdp-html5"],
+    mks: ["webmks"],
+  };
+  if (!(valid[protocol] ?? []).includes(type)) throw badRequest(`Invalid console type ${type}`);
+  if (protocol === "vnc" && type === "novnc") return "vnc";
+  if (protocol === "serial") return "serial";
+  throw badRequest(`Unavailable console type ${type}.`);
+}

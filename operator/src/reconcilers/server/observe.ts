@@ -95,6 +95,14 @@ export function observeDisk(dv: DataVolumeObject | undefined, vmi: VmiObject | u
   };
 }
 
+/**
+ * A volume-backed root disk: the boot volume was available when the server was admitted, and it cannot be
+ * deleted while the server declares it, so it is as ready as a finished DataVolume.
+ */
+export function observeVolumeDisk(vmi: VmiObject | undefined, claimName: string): DiskObservation {
+  return { ...observeDisk(undefined, vmi, claimName), phase: "Succeeded" };
+}
+
 /** virt-api's pending start/stop requests: while any is there, a restart is already on its way. */
 export function hasPendingStateChange(vm: VmObject | undefined): boolean {
   return (vm?.status?.stateChangeRequests ?? []).length > 0;

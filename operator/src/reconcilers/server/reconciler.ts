@@ -34,6 +34,8 @@ import {
   ensureFinalizer,
   fieldManager,
   formatTime,
+  isAlreadyExists,
+  isForbidden,
   keyOf,
   objectKey,
   ownerKeysFor,
@@ -51,8 +53,9 @@ import {
   type ReconcileOutcome,
 } from "../../kube/index.js";
 import { resolveImageRef } from "../image/visibility.js";
-import { planServerVolumes, volumesDeletedWith } from "../volume/attach.js";
+import { bootVolumeOf, planServerVolumes, volumesDeletedWith, volumesOfServer } from "../volume/attach.js";
 import { novaAddresses, networksSummary } from "./addresses.js";
+import { bootVolumeImage, checkBootVolume, desiredBootVolume, isForeignBootVolume } from "./boot-volume.js";
 import { vmNameOf, rootDiskName, sshSecretName } from "./names.js";
 import { networkingWatchesFor, resolveNetworking } from "./networking.js";
 import {
@@ -60,13 +63,14 @@ import {
   isLiveVmi,
   observeDisk,
   observeVmi,
+  observeVolumeDisk,
   unschedulableMessage,
   vmiRunsFlavor,
   type DataVolumeObject,
   type VmObject,
   type VmiObject,
 } from "./observe.js";
-import { planOperations, type ActionView, type OperationState } from "./operations.js";
+import { planOperations, type ActionView, type DiskObservation, type OperationState } from "./operations.js";
 import { AdmissionLedger, checkQuota, usageOf, type QuotaLimits, type Usage } from "./quota.js";
 import { flavorFitsImage, resolveFlavor, resolveImage, resolveKeypair, type ResolvedFault, type Resolution } from "./resolve.js";
 import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from "./settings.js";
@@ -134,12 +138,14 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
   servers.addIndex(Index.flavor, (s) => [...new Set([s.spec.flavorRef, s.status?.flavor?.name].filter((n): n is string => n !== undefined))]);
   servers.addIndex(Index.image, (s) => {
     const ns = s.metadata.namespace ?? "";
-    const refs = [s.spec.imageRef, s.status?.image?.ref].filter((r): r is string => r !== undefined);
+    // A volume-backed server keeps image ref "" (it has no image).
+    const refs = [s.spec.imageRef, s.status?.image?.ref].filter((r): r is string => r !== undefined && r !== "");
     return [...new Set(refs.map((r) => resolveImageRef(r, ns)).map((t) => objectKey(t.namespace, t.name)))];
   });
   servers.addIndex(Index.keypair, (s) => (s.spec.keypairRef === undefined ? [] : [objectKey(s.metadata.namespace, s.spec.keypairRef)]));
   actions.addIndex(Index.actions, (a) => [objectKey(a.metadata.namespace, a.spec.serverRef)]);
-  servers.addIndex(Index.declaredVolumes, (s) => (s.spec.volumes ?? []).map((v) => objectKey(s.metadata.namespace, v.volumeRef)));
+  // Data volumes and the boot volume: a single-attach volume has one holder whichever way it is declared.
+  servers.addIndex(Index.declaredVolumes, (s) => volumesOfServer(s).map((name) => objectKey(s.metadata.namespace, name)));
   const declaringServers = (namespace: string | undefined, volumeName: string): Server[] =>
     servers.byIndex(Index.declaredVolumes, objectKey(namespace, volumeName));
 
@@ -196,20 +202,28 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       const admission = await ledger.exclusive(namespace, async () => {
         const verdict = admit(server, networking);
         if (verdict.kind !== "ok") return verdict;
+        const { state: admittedState, bootVolume } = verdict.value;
         // Recorded before anything is created: the status is the admission, and the quota counts it.
-        ledger.record(namespace, key, usageOf(verdict.value.flavor));
+        ledger.record(namespace, key, usageOf(admittedState.flavor));
         const admitted = await writeStatus(server, {
           ...server.status,
-          ...stateFields(verdict.value),
+          ...stateFields(admittedState),
+          bootVolume,
           fault: undefined,
           status: "BUILD",
           taskState: "scheduling",
           vmState: "building",
           virtualMachine: vmName,
         });
-        deps.events.normal(server, "Admitted", `flavor ${verdict.value.flavor.name} and image ${verdict.value.image.ref} checked; building`);
-        return { kind: "ok" as const, value: { state: verdict.value, server: admitted ?? server } };
+        const root = bootVolume === undefined ? `image ${admittedState.image.ref}` : `boot volume ${bootVolume}`;
+        deps.events.normal(server, "Admitted", `flavor ${admittedState.flavor.name} and ${root} checked; building`);
+        return { kind: "ok" as const, value: { state: admittedState, server: admitted ?? server } };
       });
+      if (admission.kind === "createBootVolume") {
+        const refused = await createBootVolume(server, admission.volume, ctx);
+        await reportUnadmitted(server, refused === undefined ? { kind: "waiting", message: admission.message } : { kind: "fault", fault: refused }, ctx);
+        return undefined;
+      }
       if (admission.kind !== "ok") {
         await reportUnadmitted(server, admission, ctx);
         return undefined;
@@ -224,7 +238,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
     const desiredPower = server.spec.powerState ?? "Active";
     const running = wantsRunning(desiredPower);
     const views = actions.byIndex(Index.actions, key).map(actionView);
-    const diskOf = (name: string) => observeDisk(dataVolumes.get(objectKey(namespace, name)), vmi, name);
+    const diskOf = (name: string) => rootDiskOf(server, name, vmi);
     const currentVmState = novaState(observation(server, state, vmi, diskOf(state.rootDisk), undefined)).vmState;
     const plan = planOperations({
       vmName,
@@ -303,6 +317,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       networking,
       storage: { accessModes: settings.diskAccessModes, storageClassName: settings.storageClassName },
       dataVolumes: attach.volumes,
+      bootVolumeClaim: server.status?.bootVolume === undefined ? undefined : state.rootDisk,
     });
     return applyChild<VmObject>(client, Upstream.VirtualMachine, desired, server, ctx.fieldManager);
   }
@@ -339,7 +354,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
   ): ServerStatus {
     const namespace = server.metadata.namespace ?? "";
     const vmName = vmNameOf(server.metadata.name ?? "");
-    const disk = observeDisk(dataVolumes.get(objectKey(namespace, state.rootDisk)), vmi, state.rootDisk);
+    const disk = rootDiskOf(server, state.rootDisk, vmi);
     const fault = runtimeFault({
       serverId: server.metadata.uid ?? "",
       rootDisk: state.rebuild === undefined ? { phase: disk.phase, message: disk.failure } : undefined,
@@ -387,28 +402,26 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
     };
   }
 
-  /** Flavor, image, keypair, networking and quota, in the order Nova checks them; the first failure wins. */
-  function admit(server: Server, networking: Resolution<NetworkingInput | undefined>): Resolution<OperationState> {
+  /**
+   * Flavor, image (or boot volume), keypair, networking and quota, in the order Nova checks them; the first
+   * failure wins. A server booting from a new volume asks for it once everything else holds.
+   */
+  function admit(server: Server, networking: Resolution<NetworkingInput | undefined>): Admission {
     const namespace = server.metadata.namespace ?? "";
-    if (server.spec.bootVolume !== undefined) {
-      return {
-        kind: "fault",
-        fault: {
-          code: 501,
-          reason: Reason.NotSupported,
-          message: "Booting from a volume (bootVolume) is not supported yet; it comes with block storage. Use imageRef.",
-        },
-      };
-    }
     const flavor = resolveFlavor(server.spec.flavorRef, namespace, flavors.get(server.spec.flavorRef));
     if (flavor.kind !== "ok") return flavor;
-    const imageRef = server.spec.imageRef ?? "";
-    const image = resolveImage(imageRef, namespace, imageLookup);
-    if (image.kind !== "ok") return image;
-    const target = resolveImageRef(imageRef, namespace);
-    const minRam = imageLookup(target.namespace, target.name)?.spec.minRam;
-    const misfit = flavorFitsImage(flavor.value, image.value, minRam === 0 ? undefined : minRam);
-    if (misfit !== undefined) return { kind: "fault", fault: misfit };
+    const boot = server.spec.bootVolume;
+    // Image-backed: the image the root disk is cloned from. Volume-backed from an image: the volume's source.
+    const imageRef = boot === undefined ? (server.spec.imageRef ?? "") : boot.imageRef;
+    const image = imageRef === undefined ? undefined : resolveImage(imageRef, namespace, imageLookup);
+    if (image !== undefined && image.kind !== "ok") return image;
+    if (boot === undefined && image !== undefined) {
+      // Nova checks the flavor's disk against the image only for a root disk the flavor sizes.
+      const target = resolveImageRef(imageRef ?? "", namespace);
+      const minRam = imageLookup(target.namespace, target.name)?.spec.minRam;
+      const misfit = flavorFitsImage(flavor.value, image.value, minRam === 0 ? undefined : minRam);
+      if (misfit !== undefined) return { kind: "fault", fault: misfit };
+    }
     if (server.spec.keypairRef !== undefined) {
       const keypair = resolveKeypair(server.spec.keypairRef, keypairs.get(objectKey(namespace, server.spec.keypairRef)));
       if (keypair.kind !== "ok") return keypair;
@@ -420,17 +433,59 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       usageOf(flavor.value),
     );
     if (over !== undefined) return { kind: "fault", fault: { code: 403, reason: Reason.QuotaExceeded, message: over.message } };
-    return {
-      kind: "ok",
-      value: {
-        flavor: flavor.value,
-        image: image.value,
-        rootDisk: rootDiskName(vmNameOf(server.metadata.name ?? "")),
-        resize: undefined,
-        rebuild: undefined,
-        currentAction: undefined,
-      },
-    };
+    const operations = { resize: undefined, rebuild: undefined, currentAction: undefined };
+    const bootVolume = bootVolumeOf(server);
+    if (bootVolume === undefined) {
+      if (image === undefined) return { kind: "fault", fault: { code: 400, reason: Reason.InvalidSpec, message: "Missing imageRef attribute." } };
+      const rootDisk = rootDiskName(vmNameOf(server.metadata.name ?? ""));
+      return { kind: "ok", value: { state: { flavor: flavor.value, image: image.value, rootDisk, ...operations }, bootVolume: undefined } };
+    }
+    const volume = volumes.get(objectKey(namespace, bootVolume));
+    if (volume === undefined && image !== undefined) {
+      return {
+        kind: "createBootVolume",
+        volume: desiredBootVolume(server, bootVolume, image.value, flavor.value),
+        message: `creating the boot volume ${bootVolume} from image ${image.value.ref}`,
+      };
+    }
+    const otherHolders = declaringServers(namespace, bootVolume)
+      .filter((s) => s.metadata.name !== server.metadata.name && s.metadata.deletionTimestamp === undefined)
+      .map((s) => s.metadata.name ?? "");
+    const checked = checkBootVolume({ server, name: bootVolume, volume, otherHolders });
+    if (checked.kind !== "ok") return checked;
+    // The VM is shaped by the image the volume was made from, when that image is still there to read.
+    const volumeImageRef = volume?.spec.source?.imageRef;
+    const sourceImage = image ?? (volumeImageRef === undefined ? undefined : resolveImage(volumeImageRef, namespace, imageLookup));
+    const rootImage = bootVolumeImage(namespace, sourceImage?.kind === "ok" ? sourceImage.value : undefined);
+    return { kind: "ok", value: { state: { flavor: flavor.value, image: rootImage, rootDisk: checked.value.claimName, ...operations }, bootVolume } };
+  }
+
+  /** The root disk as operations and status see it: its DataVolume, or (volume-backed) the boot volume's claim. */
+  function rootDiskOf(server: Server, name: string, vmi: VmiObject | undefined): DiskObservation {
+    if (server.status?.bootVolume !== undefined && name === server.status.rootDisk) return observeVolumeDisk(vmi, name);
+    return observeDisk(dataVolumes.get(objectKey(server.metadata.namespace, name)), vmi, name);
+  }
+
+  /**
+   * The Volume a server boots from, made from its image (once: afterwards it is the user's to extend).
+   * The project's volume quota refusing it is the server's fault, as Nova's build fails on it.
+   */
+  async function createBootVolume(server: Server, volume: Volume, ctx: ReconcileContext<Server>): Promise<ResolvedFault | undefined> {
+    try {
+      await client.create(volumeKind, volume, { fieldManager: ctx.fieldManager });
+      ctx.log.info({ volume: volume.metadata.name }, "created the boot volume from the image");
+    } catch (err) {
+      if (isAlreadyExists(err)) return undefined;
+      if (!isForbidden(err)) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      return {
+        code: 403,
+        // The apiserver says "exceeded quota" for the project's ResourceQuota; anything else is a refusal.
+        reason: /exceeded quota/i.test(why) ? Reason.QuotaExceeded : Reason.ReconcileError,
+        message: `Build of instance ${server.metadata.uid ?? ""} aborted: the boot volume ${volume.metadata.name ?? ""} could not be created: ${why}`,
+      };
+    }
+    return undefined;
   }
 
   async function reportUnadmitted(
@@ -481,6 +536,8 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
     }
     // The VM no longer uses them; the volumes' own deletion waits until this server is gone.
     for (const volumeName of volumesDeletedWith(server)) {
+      // A same-named volume the server did not make is never its to delete.
+      if (isForeignBootVolume(server, volumeName, volumes.get(objectKey(namespace, volumeName)))) continue;
       if (await client.delete(volumeKind, volumeName, namespace)) ctx.log.info({ volume: volumeName }, "deleting the volume with the server (deleteOnTermination)");
     }
     ledger.forget(namespace, keyOf(server));
@@ -489,6 +546,8 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
 
   /** A resize to a bigger root disk expands the PVC (online, as CSI allows); nothing ever shrinks. */
   async function growRootDisk(server: Server, state: OperationState, ctx: ReconcileContext<Server>): Promise<void> {
+    // A volume-backed server's flavor does not size its root disk (Nova ignores root_gb for it).
+    if (server.status?.bootVolume !== undefined) return;
     if (state.resize === undefined || state.resize.stage === "VerifyResize") return;
     const size = rootDiskSizeGiB(state.flavor, state.image);
     const before = rootDiskSizeGiB(state.resize.oldFlavor, state.image);
@@ -555,6 +614,11 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
   });
 }
+
+/** An admission: the state a server is built with, or a boot volume to create first, or why not yet. */
+type Admission =
+  | Resolution<{ state: OperationState; bootVolume: string | undefined }>
+  | { kind: "createBootVolume"; volume: Volume; message: string };
 
 function operationStateOf(server: Server): OperationState | undefined {
   const s = server.status;

@@ -147,6 +147,57 @@ describe("image → VM", () => {
   });
 });
 
+describe("boot volume → VM", () => {
+  const volumeBacked = server({ imageRef: undefined, bootVolume: { volumeRef: "root-vol" } });
+  const noImage: ImageSnapshot = { ref: "", id: "", name: "", namespace: "project-demo", dataSource: "" };
+
+  it.each<[string, Partial<VmBuildInput>, { templates: unknown; root: unknown; disk: unknown }]>([
+    [
+      "image-backed: the root disk is a DataVolume cloned for the VM",
+      {},
+      {
+        templates: [expect.objectContaining({ metadata: expect.objectContaining({ name: "web-1-root" }) as unknown }) as unknown],
+        root: { name: "root", dataVolume: { name: "web-1-root" } },
+        disk: { name: "root", disk: { bus: "virtio" }, bootOrder: 1 },
+      },
+    ],
+    [
+      "volume-backed: the root disk is the volume's claim, and the VM owns no DataVolume",
+      { server: volumeBacked, image: noImage, rootDisk: "root-vol.volume", bootVolumeClaim: "root-vol.volume" },
+      {
+        templates: undefined,
+        root: { name: "root", persistentVolumeClaim: { claimName: "root-vol.volume" } },
+        disk: { name: "root", disk: { bus: "virtio" }, bootOrder: 1 },
+      },
+    ],
+    [
+      "volume-backed with the source image's hw_disk_bus",
+      { server: volumeBacked, image: { ...noImage, properties: { hw_disk_bus: "sata" } }, rootDisk: "root-vol.volume", bootVolumeClaim: "root-vol.volume" },
+      {
+        templates: undefined,
+        root: { name: "root", persistentVolumeClaim: { claimName: "root-vol.volume" } },
+        disk: { name: "root", disk: { bus: "sata" }, bootOrder: 1 },
+      },
+    ],
+  ])("%s", (_name, over, expected) => {
+    const vm = build(over);
+    expect(vm.spec.dataVolumeTemplates).toEqual(expected.templates);
+    expect(vm.spec.template.spec?.volumes?.find((v) => v.name === "root")).toEqual(expected.root);
+    expect(domainOf(vm)?.devices.disks?.find((d) => d.name === "root")).toEqual(expected.disk);
+  });
+
+  it("keeps the config drive and attached data volumes next to a boot volume", () => {
+    const vm = build({
+      server: volumeBacked,
+      image: noImage,
+      rootDisk: "root-vol.volume",
+      bootVolumeClaim: "root-vol.volume",
+      dataVolumes: [{ name: "vol-data", claimName: "data.volume", hotpluggable: true }],
+    });
+    expect(vm.spec.template.spec?.volumes?.map((v) => v.name)).toEqual(["root", "cloudinitdisk", "vol-data"]);
+  });
+});
+
 describe("keys and user data → config drive", () => {
   it("passes the SSH key through accessCredentials on the config drive", () => {
     const vm = build({ sshSecret: "web-1-ssh" });

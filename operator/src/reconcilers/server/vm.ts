@@ -88,6 +88,8 @@ export interface VmBuildInput {
   storage: DiskStorage;
   /** Attached data volumes (spec.volumes, planned by volume/attach.ts). */
   dataVolumes?: readonly VmDataVolume[];
+  /** Volume-backed: the boot volume's claim is the root disk (no DataVolume of the VM's own). */
+  bootVolumeClaim?: string | undefined;
 }
 
 export const RunStrategy = { Always: "Always", Halted: "Halted" } as const;
@@ -260,7 +262,8 @@ export function desiredVirtualMachine(input: VmBuildInput): VirtualMachineObject
 
   const size = rootDiskSizeGiB(flavor, image);
   const dataSourceRef = { kind: "DataSource", name: image.dataSource, namespace: image.namespace };
-  const dataVolumeTemplates: DataVolumeTemplateSpec[] = iso
+  const bootClaim = input.bootVolumeClaim;
+  const imageDisks: DataVolumeTemplateSpec[] = iso
     ? [
         {
           metadata: { name: isoDiskName(rootDisk), labels: { [ServerLabel.server]: labels[ServerLabel.server] ?? "" } },
@@ -277,15 +280,22 @@ export function desiredVirtualMachine(input: VmBuildInput): VirtualMachineObject
           spec: { sourceRef: dataSourceRef, storage: storageOf(size, storage) },
         },
       ];
+  const dataVolumeTemplates = bootClaim === undefined ? imageDisks : [];
 
   const disks: Disk[] = [];
   const volumes: Volume[] = [];
-  if (iso) {
+  if (iso && bootClaim === undefined) {
     disks.push({ name: "cdrom", cdrom: { bus: imageDomain.cdromBus, readonly: true }, bootOrder: 1 });
     volumes.push({ name: "cdrom", dataVolume: { name: isoDiskName(rootDisk) } });
   }
-  disks.push({ name: "root", disk: { bus: imageDomain.diskBus }, bootOrder: iso ? 2 : 1 });
-  volumes.push({ name: "root", dataVolume: { name: rootDisk } });
+  if (bootClaim !== undefined) {
+    // The Cinder volume's claim, as it is: the VM neither clones nor owns it, so it outlives the VM.
+    disks.push({ name: "root", disk: { bus: imageDomain.diskBus }, bootOrder: 1 });
+    volumes.push({ name: "root", persistentVolumeClaim: { claimName: bootClaim } });
+  } else {
+    disks.push({ name: "root", disk: { bus: imageDomain.diskBus }, bootOrder: iso ? 2 : 1 });
+    volumes.push({ name: "root", dataVolume: { name: rootDisk } });
+  }
   if ((flavor.ephemeral ?? 0) > 0) {
     disks.push({ name: "ephemeral0", disk: { bus: imageDomain.diskBus } });
     volumes.push({ name: "ephemeral0", emptyDisk: { capacity: `${String(flavor.ephemeral)}Gi` } });
@@ -334,7 +344,7 @@ export function desiredVirtualMachine(input: VmBuildInput): VirtualMachineObject
     metadata: { name: vmName, namespace, labels },
     spec: {
       runStrategy: runStrategyFor(server.spec.powerState),
-      dataVolumeTemplates,
+      ...(dataVolumeTemplates.length === 0 ? {} : { dataVolumeTemplates }),
       template: {
         metadata: { labels: templateLabels },
         spec: {

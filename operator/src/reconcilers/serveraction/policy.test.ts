@@ -38,6 +38,13 @@ describe("when an action may start", () => {
     ["rebuild of a server in ERROR", { action: "rebuild" }, { status: status({ status: "ERROR", vmState: "error" }) }, "start", undefined],
     ["live migration of a paused server", { action: "liveMigrate" }, { status: status({ status: "PAUSED", vmState: "paused" }) }, "fail", undefined],
     ["snapshot of a suspended server", { action: "createImage", imageName: "s" }, { status: status({ status: "SUSPENDED", vmState: "suspended" }) }, "start", undefined],
+    [
+      "rebuild of a volume-backed server",
+      { action: "rebuild", imageRef: "cirros" },
+      { status: status({ bootVolume: "root-vol" }) },
+      "fail",
+      "Image cirros is unacceptable: Unable to rebuild with a different image for a volume-backed server.",
+    ],
     ["anything on a server never built", { action: "rebuild" }, { admitted: false, status: status({ status: "ERROR", vmState: "error" }) }, "fail", undefined],
   ])("%s → %s", (_name, spec, srv, kind, message) => {
     const decision = startDecision(action("a", spec), server(srv), []);

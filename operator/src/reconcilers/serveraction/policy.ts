@@ -65,6 +65,14 @@ export function startDecision(action: ServerAction, server: ServerForAction, ahe
   if (name === "reboot" && status?.status !== "ACTIVE") {
     return { kind: "fail", code: 409, message: conflictMessage(name, server.uid, vmState) };
   }
+  if (name === "rebuild" && status?.bootVolume !== undefined) {
+    // Nova before 2.93: the image of a volume-backed server's root disk cannot be replaced.
+    return {
+      kind: "fail",
+      code: 400,
+      message: `Image ${action.spec.imageRef ?? ""} is unacceptable: Unable to rebuild with a different image for a volume-backed server.`,
+    };
+  }
   return { kind: "start" };
 }
 

@@ -15,8 +15,8 @@ export function volumeSnapshotName(snapshotName: string): string {
   return name.length <= 253 ? name : `${boundedLabel(snapshotName)}.snapshot`;
 }
 
-/** Class unset: the cluster's default VolumeSnapshotClass for the claim's driver. */
-export function desiredVolumeSnapshot(snapshot: Snapshot, claimName: string): VolumeSnapshotObject {
+/** The volume type's VolumeSnapshotClass; unset: the cluster's default class for the claim's driver. */
+export function desiredVolumeSnapshot(snapshot: Snapshot, claimName: string, snapshotClass?: string): VolumeSnapshotObject {
   const labels: Record<string, string> = {
     [LABELS.managedBy]: MANAGED_BY,
     [SnapshotLabel.snapshot]: labelValue(snapshot.metadata.name ?? ""),
@@ -27,7 +27,10 @@ export function desiredVolumeSnapshot(snapshot: Snapshot, claimName: string): Vo
     apiVersion: "snapshot.storage.k8s.io/v1",
     kind: "VolumeSnapshot",
     metadata: { name: volumeSnapshotName(snapshot.metadata.name ?? ""), namespace: snapshot.metadata.namespace ?? "", labels },
-    spec: { source: { persistentVolumeClaimName: claimName } },
+    spec: {
+      source: { persistentVolumeClaimName: claimName },
+      ...(snapshotClass === undefined ? {} : { volumeSnapshotClassName: snapshotClass }),
+    },
   };
 }
 

@@ -23,6 +23,7 @@ import {
 import { quantityBytes } from "../server/observe.js";
 import { WrittenObjects } from "../server/written.js";
 import { wholeGiB } from "../volume/desired.js";
+import { DEFAULT_STORAGE_SETTINGS, volumeTypeOf, type StorageSettings } from "../volume/settings.js";
 import {
   checkSnapshotSource,
   desiredVolumeSnapshot,
@@ -40,6 +41,8 @@ export interface SnapshotControllerDeps {
   logger: Logger;
   events: EventRecorder;
   metrics?: OperatorMetrics;
+  /** The volume types, for the VolumeSnapshotClass of each. */
+  storage?: StorageSettings;
   now?: () => Date;
 }
 
@@ -48,6 +51,7 @@ const Index = { volume: "snapshot:volume-ref" } as const;
 export function snapshotController(deps: SnapshotControllerDeps): Controller<Snapshot> {
   const { client } = deps;
   const now = deps.now ?? (() => new Date());
+  const storage = deps.storage ?? DEFAULT_STORAGE_SETTINGS;
   const snapshots = deps.caches.get<Snapshot>(snapshotKind);
   const volumes = deps.caches.get<Volume>(volumeKind);
   const volumeSnapshots = deps.caches.get<VolumeSnapshotObject>(Upstream.VolumeSnapshot, { labelSelector: "altostack.io/snapshot" });
@@ -70,7 +74,9 @@ export function snapshotController(deps: SnapshotControllerDeps): Controller<Sna
       check = checkSnapshotSource(snapshot, volume);
       if (check.kind === "ok") {
         ctx.log.info({ volumeSnapshot: name, claim: check.claimName }, "taking the volume snapshot");
-        await applyChild(client, Upstream.VolumeSnapshot, desiredVolumeSnapshot(snapshot, check.claimName), snapshot, ctx.fieldManager);
+        // The class of the volume's type when the snapshot is taken (a VolumeSnapshot's class never changes).
+        const snapshotClass = volumeTypeOf(storage, volume?.spec.volumeType)?.snapshotClass;
+        await applyChild(client, Upstream.VolumeSnapshot, desiredVolumeSnapshot(snapshot, check.claimName, snapshotClass), snapshot, ctx.fieldManager);
       }
     }
 

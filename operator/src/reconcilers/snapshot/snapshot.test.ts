@@ -30,6 +30,12 @@ describe("desiredVolumeSnapshot", () => {
       spec: { source: { persistentVolumeClaimName: "data.volume" } },
     });
   });
+  it.each<[string, string | undefined, Record<string, unknown>]>([
+    ["no class configured for the volume type: the driver's default", undefined, { source: { persistentVolumeClaimName: "data.volume" } }],
+    ["the volume type's VolumeSnapshotClass", "csi-snapclass", { source: { persistentVolumeClaimName: "data.volume" }, volumeSnapshotClassName: "csi-snapclass" }],
+  ])("class: %s", (_name, snapshotClass, spec) => {
+    expect(desiredVolumeSnapshot(snapshot(), "data.volume", snapshotClass).spec).toEqual(spec);
+  });
   it("keeps long names within 253 characters", () => {
     expect(volumeSnapshotName("s".repeat(250)).length).toBeLessThanOrEqual(253);
   });

@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { API_VERSION, type Server, type Volume } from "../../api/index.js";
 import type { VirtualMachine, VirtualMachineInstance } from "../../generated/index.js";
-import { attachmentId, planServerVolumes, vmVolumeName, volumeAttachments, volumesDeletedWith, type ServerVolumesInput } from "./attach.js";
+import {
+  attachProgress,
+  attachmentId,
+  blockDevicesOf,
+  bootVolumeOf,
+  imageBootVolumeName,
+  planServerVolumes,
+  vmVolumeName,
+  volumeAttachments,
+  volumesDeletedWith,
+  volumesOfServer,
+  type ServerVolumesInput,
+} from "./attach.js";
 
 const NS = "project-alpha";
 
@@ -51,6 +63,19 @@ describe("planServerVolumes", () => {
       { name: "vol-data", claimName: "data.volume", hotpluggable: true },
       { name: "vol-shared", claimName: "shared.volume", hotpluggable: false },
     ]);
+  });
+  it.each<[string, NonNullable<Volume["status"]>["status"], boolean]>([
+    ["reserved for this server", "reserved", true],
+    ["attaching to this server", "attaching", true],
+    ["extending", "extending", true],
+    ["in error", "error", false],
+    ["failed to extend", "error_extending", false],
+  ])("a volume %s: attached when new → %s", (_name, status, attached) => {
+    const vol = volume("data", { status, claimName: "data.volume" });
+    expect(plan({ server: server("web", ["data"]), volume: () => vol }).volumes.length).toBe(attached ? 1 : 0);
+    // A volume already on the VM stays through whatever happens to it (an extend that failed does not detach it).
+    const current = vmWith([{ name: "vol-data", persistentVolumeClaim: { claimName: "data.volume" } }]);
+    expect(plan({ server: server("web", ["data"]), volume: () => vol, currentVm: current }).volumes).toEqual([{ name: "vol-data", claimName: "data.volume", hotpluggable: false }]);
   });
   it("waits for volumes being created and reports missing ones", () => {
     const result = plan({ server: server("web", ["young", "nope"]) });
@@ -125,4 +150,96 @@ describe("volumesDeletedWith", () => {
     expect(volumesDeletedWith(s)).toEqual(["scratch"]);
     expect(volumesDeletedWith(server("bare", []))).toEqual([]);
   });
+
+  it.each<[string, NonNullable<Server["spec"]["bootVolume"]>, string[]]>([
+    ["an existing boot volume marked deleteOnTermination", { volumeRef: "root", deleteOnTermination: true }, ["scratch", "root"]],
+    ["an existing boot volume kept", { volumeRef: "root", deleteOnTermination: false }, ["scratch"]],
+    ["the boot volume made from an image, marked deleteOnTermination", { imageRef: "cirros", size: 2, deleteOnTermination: true }, ["scratch", "web-boot"]],
+    ["the boot volume made from an image, kept (Nova's default)", { imageRef: "cirros", size: 2 }, ["scratch"]],
+  ])("boot volume: %s", (_name, bootVolume, expected) => {
+    const s = server("web", []);
+    s.spec = { flavorRef: "small", bootVolume, volumes: [{ volumeRef: "scratch", deleteOnTermination: true }] };
+    expect(volumesDeletedWith(s)).toEqual(expected);
+  });
 });
+
+describe("boot volumes", () => {
+  const bfv = (bootVolume: NonNullable<Server["spec"]["bootVolume"]>, volumes: string[] = []): Server => {
+    const s = server("web", volumes);
+    s.spec = { flavorRef: "small", bootVolume, volumes: volumes.map((volumeRef) => ({ volumeRef })) };
+    return s;
+  };
+
+  it.each<[string, Server, string | undefined, string[]]>([
+    ["image-backed: none", server("web", ["data"]), undefined, ["data"]],
+    ["an existing volume", bfv({ volumeRef: "root" }, ["data"]), "root", ["data", "root"]],
+    ["made from an image: <server>-boot", bfv({ imageRef: "cirros" }), "web-boot", ["web-boot"]],
+  ])("%s", (_name, s, boot, declared) => {
+    expect(bootVolumeOf(s)).toBe(boot);
+    expect(volumesOfServer(s)).toEqual(declared);
+  });
+
+  it("lists the boot volume first among Nova's block devices, as /dev/vda", () => {
+    expect(blockDevicesOf(bfv({ volumeRef: "root", deleteOnTermination: true }, ["data"]))).toEqual([
+      { volumeRef: "root", deleteOnTermination: true, device: "/dev/vda" },
+      { volumeRef: "data" },
+    ]);
+  });
+
+  it("names a long server's boot volume within object-name limits, stably", () => {
+    const long = "s".repeat(253);
+    expect(imageBootVolumeName(long).length).toBeLessThanOrEqual(253);
+    expect(imageBootVolumeName(long)).toBe(imageBootVolumeName(long));
+    expect(imageBootVolumeName(long)).toMatch(/-boot$/);
+  });
+
+  it("a single-attach boot volume belongs to its server: another server declaring it as data does not get it", () => {
+    const booted = bfv({ volumeRef: "data" });
+    booted.metadata.creationTimestamp = "2025-12-31T00:00:00Z";
+    const other = server("other", ["data"]);
+    const result = planServerVolumes({
+      server: other,
+      volume: (n) => VOLUMES[n],
+      holders: () => [booted, other],
+      currentVm: undefined,
+      vmRunning: true,
+    });
+    expect(result.volumes).toEqual([]);
+    expect(result.problems[0]).toMatch(/already attached to server web/);
+  });
+});
+
+describe("attachProgress (Cinder's reserved, attaching, detaching)", () => {
+  const vol = volume("data", { status: "available", claimName: "data.volume" });
+  const hotplugged = vmWith([{ name: "vol-data", persistentVolumeClaim: { claimName: "data.volume", hotpluggable: true } }]);
+  const plain = vmWith([{ name: "vol-data", persistentVolumeClaim: { claimName: "data.volume" } }]);
+  const running = (phase?: string): VirtualMachineInstance => ({
+    metadata: { name: "web" },
+    spec: { domain: { devices: {} } },
+    status: { phase: "Running", volumeStatus: phase === undefined ? [] : [{ name: "vol-data", target: "sda", phase }] },
+  });
+  const web = server("web", ["data"]);
+  const other = server("other", ["data"], "2026-01-02T00:00:00Z");
+
+  it.each<[string, AttachProgressCase, Partial<ReturnType<typeof attachProgress>>]>([
+    ["declared, no VM carries it yet: reserved for its first holder", { servers: [{ server: web, vm: undefined, vmi: undefined }] }, { attachments: 0, reserved: true }],
+    ["hot-plugged, the guest has not reported it", { servers: [{ server: web, vm: hotplugged, vmi: running() }] }, { attachments: 1, attaching: 1, reserved: false }],
+    ["hot-plugged and reported Ready", { servers: [{ server: web, vm: hotplugged, vmi: running("Ready") }] }, { attachments: 1, attaching: 0 }],
+    ["a plain disk of a stopped VM: attached", { servers: [{ server: web, vm: plain, vmi: undefined }] }, { attachments: 1, attaching: 0 }],
+    [
+      "a second server waiting for a single-attach volume held by the first: not reserved for it",
+      { servers: [{ server: web, vm: plain, vmi: undefined }, { server: other, vm: undefined, vmi: undefined }] },
+      { attachments: 1, reserved: false },
+    ],
+    ["a guest still has it after its VM let go: detaching", { servers: [], lingeringVmis: 1 }, { attachments: 0, detaching: true, reserved: false }],
+  ])("%s", (_name, c, expected) => {
+    expect(attachProgress({ volume: vol, now: "t", lingeringVmis: 0, ...c })).toMatchObject(expected);
+  });
+
+  it("a volume without a claim is never reserved", () => {
+    const young = volume("data", { status: "creating" });
+    expect(attachProgress({ volume: young, now: "t", lingeringVmis: 0, servers: [{ server: web, vm: undefined, vmi: undefined }] }).reserved).toBe(false);
+  });
+});
+
+type AttachProgressCase = Partial<Parameters<typeof attachProgress>[0]> & { servers: Parameters<typeof attachProgress>[0]["servers"] };

@@ -25,8 +25,39 @@ export function vmVolumeName(volumeName: string): string {
   return `vol-${boundedLabel(volumeName, 59)}`;
 }
 
+/**
+ * The Volume a server made from an image for its root disk (`bootVolume.imageRef`): `<server>-boot`, as
+ * long as that is a valid object name, else a bounded form of it.
+ */
+export function imageBootVolumeName(serverName: string): string {
+  const name = `${serverName}-boot`;
+  return name.length <= 253 ? name : `${boundedLabel(serverName, 200)}-boot`;
+}
+
+/** The Volume a server boots from: the one it names, or the one it makes from an image; undefined for image-backed servers. */
+export function bootVolumeOf(server: Server): string | undefined {
+  const boot = server.spec.bootVolume;
+  if (boot === undefined) return undefined;
+  return boot.volumeRef ?? imageBootVolumeName(server.metadata.name ?? "");
+}
+
+/** Volumes a server declares: its attached data volumes and its boot volume. */
+export function volumesOfServer(server: Server): string[] {
+  const names = (server.spec.volumes ?? []).map((v) => v.volumeRef);
+  const boot = bootVolumeOf(server);
+  return boot === undefined || names.includes(boot) ? names : [...names, boot];
+}
+
+/** Nova's block devices of a server that are volumes: the boot volume first, then the attached ones. */
+export function blockDevicesOf(server: Server): { volumeRef: string; deleteOnTermination?: boolean | undefined; device?: string | undefined }[] {
+  const data = server.spec.volumes ?? [];
+  const boot = bootVolumeOf(server);
+  if (boot === undefined || data.some((v) => v.volumeRef === boot)) return data;
+  return [{ volumeRef: boot, deleteOnTermination: server.spec.bootVolume?.deleteOnTermination, device: "/dev/vda" }, ...data];
+}
+
 function declares(server: Server, volumeName: string): boolean {
-  return (server.spec.volumes ?? []).some((v) => v.volumeRef === volumeName);
+  return volumesOfServer(server).includes(volumeName);
 }
 
 /** Oldest declaration first (creation time, then name): the server a single-attach volume belongs to. */
@@ -54,6 +85,9 @@ export interface ServerVolumesInput {
   vmRunning: boolean;
 }
 
+/** Cinder statuses a volume can be attached from (the transitional ones are this server's or a multiattach's). */
+const ATTACHABLE: ReadonlySet<string> = new Set(["available", "reserved", "attaching", "in-use", "detaching", "extending"]);
+
 export function planServerVolumes(input: ServerVolumesInput): ServerVolumesPlan {
   const { server } = input;
   const current = new Map((input.currentVm?.spec.template?.spec?.volumes ?? []).map((v) => [v.name, v]));
@@ -67,7 +101,11 @@ export function planServerVolumes(input: ServerVolumesInput): ServerVolumesPlan 
     }
     const claimName = volume.status?.claimName;
     const status = volume.status?.status;
-    if (claimName === undefined || (status !== "available" && status !== "in-use" && status !== "extending")) {
+    const name = vmVolumeName(volumeRef);
+    const existing = current.get(name)?.persistentVolumeClaim;
+    // A volume on the VM stays through its own transitions (extending, error_extending, …); a new one must be ready for it.
+    const attachable = existing !== undefined || (status !== undefined && ATTACHABLE.has(status));
+    if (claimName === undefined || !attachable) {
       problems.push(`volume ${volumeRef} is ${status ?? "creating"}; it is attached once available`);
       continue;
     }
@@ -82,8 +120,6 @@ export function planServerVolumes(input: ServerVolumesInput): ServerVolumesPlan 
         continue;
       }
     }
-    const name = vmVolumeName(volumeRef);
-    const existing = current.get(name)?.persistentVolumeClaim;
     volumes.push({ name, claimName, hotpluggable: existing === undefined ? input.vmRunning : existing.hotpluggable === true });
   }
   return { volumes, problems };
@@ -135,7 +171,54 @@ export function volumeAttachments(input: AttachmentsInput): VolumeAttachmentView
   return attachments.sort((a, b) => a.serverName.localeCompare(b.serverName));
 }
 
+/** Where a volume's attachments are, beyond "the VM carries it": what Cinder's transitional states show. */
+export interface AttachProgress {
+  /** Servers whose VM carries the volume (its Cinder attachments). */
+  attachments: number;
+  /** Of those, hot-plugged into a running guest that has not reported the disk ready yet. */
+  attaching: number;
+  /** A guest still has the volume though no VM carries it any more (hot-unplug or shutdown under way). */
+  detaching: boolean;
+  /** A server the volume belongs to declares it, and its VM does not carry it yet. */
+  reserved: boolean;
+}
+
+export interface AttachProgressInput extends AttachmentsInput {
+  /** Live VMIs that still have the volume's claim while their VM no longer does. */
+  lingeringVmis: number;
+}
+
+export function attachProgress(input: AttachProgressInput): AttachProgress {
+  const claimName = input.volume.status?.claimName;
+  const carriedOf = (vm: VirtualMachine | undefined) =>
+    claimName === undefined ? undefined : (vm?.spec.template?.spec?.volumes ?? []).find((v) => v.persistentVolumeClaim?.claimName === claimName);
+  let attachments = 0;
+  let attaching = 0;
+  const carrying = new Set<string>();
+  for (const { server, vm, vmi } of input.servers) {
+    const carried = carriedOf(vm);
+    if (carried === undefined) continue;
+    attachments += 1;
+    carrying.add(server.metadata.uid ?? "");
+    const hotplugged = carried.persistentVolumeClaim?.hotpluggable === true;
+    const running = vmi !== undefined && vmi.metadata?.deletionTimestamp === undefined && vmi.status?.phase === "Running";
+    const ready = vmi?.status?.volumeStatus?.find((s) => s.name === carried.name)?.phase === "Ready";
+    if (hotplugged && running && !ready) attaching += 1;
+  }
+  const waiting = input.servers.filter(({ vm }) => carriedOf(vm) === undefined).map(({ server }) => server);
+  const name = input.volume.metadata.name ?? "";
+  const owner = firstHolder(input.servers.map(({ server }) => server).filter((s) => declares(s, name)), carrying);
+  const reserved =
+    claimName !== undefined &&
+    (input.volume.spec.multiattach === true
+      ? waiting.some((s) => s.metadata.deletionTimestamp === undefined)
+      : owner !== undefined && !carrying.has(owner.metadata.uid ?? ""));
+  return { attachments, attaching, detaching: input.lingeringVmis > 0, reserved };
+}
+
 /** Volumes a server's deletion takes with it (deleteOnTermination, as Nova's block device mapping). */
 export function volumesDeletedWith(server: Server): string[] {
-  return (server.spec.volumes ?? []).filter((v) => v.deleteOnTermination === true).map((v) => v.volumeRef);
+  const data = (server.spec.volumes ?? []).filter((v) => v.deleteOnTermination === true).map((v) => v.volumeRef);
+  const boot = bootVolumeOf(server);
+  return boot !== undefined && server.spec.bootVolume?.deleteOnTermination === true && !data.includes(boot) ? [...data, boot] : data;
 }

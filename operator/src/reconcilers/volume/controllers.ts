@@ -18,5 +18,5 @@ export interface StorageControllersDeps {
 export function storageControllers(deps: StorageControllersDeps): Runnable[] {
   const { client, caches, logger, metrics, events, storage, compute } = deps;
   const common = { client, caches, logger, ...(metrics === undefined ? {} : { metrics }) };
-  return [volumeController({ ...common, events: events("volume"), storage, compute }), snapshotController({ ...common, events: events("snapshot") })];
+  return [volumeController({ ...common, events: events("volume"), storage, compute }), snapshotController({ ...common, events: events("snapshot"), storage })];
 }

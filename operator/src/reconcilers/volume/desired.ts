@@ -143,3 +143,15 @@ export function claimResizeRequest(sizeGiB: number, claimRequestBytes: number | 
   if (claimRequestBytes === undefined) return undefined;
   return sizeGiB * GIB > claimRequestBytes ? `${sizeGiB}Gi` : undefined;
 }
+
+/** Terminal states of a claim's resize (allocatedResourceStatuses), and the conditions the resizers report. */
+const RESIZE_FAILED_STATES = new Set(["ControllerResizeInfeasible", "NodeResizeInfeasible", "ControllerResizeFailed", "NodeResizeFailed"]);
+const RESIZE_ERROR_CONDITIONS = new Set(["ControllerResizeError", "NodeResizeError"]);
+
+/** Why the storage could not grow the claim, if it says so; undefined while it grows or has nothing to do. */
+export function claimResizeFailure(claim: ClaimObject | undefined): string | undefined {
+  const condition = (claim?.status?.conditions ?? []).find((c) => RESIZE_ERROR_CONDITIONS.has(c.type) && c.status === "True");
+  if (condition !== undefined) return condition.message !== undefined && condition.message !== "" ? condition.message : condition.type;
+  const state = claim?.status?.allocatedResourceStatuses?.storage;
+  return state !== undefined && RESIZE_FAILED_STATES.has(state) ? `the storage reports ${state}` : undefined;
+}

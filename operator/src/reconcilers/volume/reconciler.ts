@@ -1,18 +1,20 @@
 // Volume reconciler (I/O): a Cinder volume as a PVC (blank) or a CDI DataVolume (from an image, a snapshot
 // or another volume), the StorageClass of its volume type, growth of the claim when the volume is
-// extended, and Cinder's status. Deletion waits while a server declares the volume (VolumeIsBusy) and
-// while snapshots of it exist, unless the volume is annotated to cascade.
+// extended, and Cinder's status. Deletion waits while a server (or a container) declares the volume
+// (VolumeIsBusy) and while snapshots of it exist, unless the volume is annotated to cascade.
 import {
   ConditionType,
   Finalizer,
   LABELS,
   MANAGED_BY,
   Reason,
+  containerKind,
   imageKind,
   openstackName,
   serverKind,
   snapshotKind,
   volumeKind,
+  type Container,
   type Image,
   type Server,
   type Snapshot,
@@ -24,6 +26,8 @@ import {
   Upstream,
   applyChild,
   ensureFinalizer,
+  isForbidden,
+  isInvalid,
   keyOf,
   objectKey,
   ownerKeysFor,
@@ -40,15 +44,18 @@ import {
   type ReconcileContext,
   type ReconcileOutcome,
 } from "../../kube/index.js";
+import { podNameOf } from "../container/desired.js";
+import { containerPods, containerVolumeAttachments, containersDeclaring } from "../container/volumes.js";
 import { failureOf } from "../image/status.js";
 import { resolveImageRef } from "../image/visibility.js";
 import { vmNameOf } from "../server/names.js";
 import { quantityBytes, type VmiObject, type VmObject } from "../server/observe.js";
-import { volumeAttachments } from "./attach.js";
+import { attachProgress, volumeAttachments, volumesOfServer } from "./attach.js";
 import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from "../server/settings.js";
 import { WrittenObjects } from "../server/written.js";
 import {
   VolumeAnnotation,
+  claimResizeFailure,
   claimResizeRequest,
   desiredVolumeChildren,
   volumeClaimName,
@@ -81,14 +88,8 @@ const Index = {
   sourceVolume: "volume:source-volume",
   serverVolume: "server:volume",
   snapshotOf: "snapshot:volume",
+  vmiClaims: "volume:vmi-claims",
 } as const;
-
-/** Volumes a server declares (attached data volumes and the boot volume). */
-export function volumesOfServer(server: Server): string[] {
-  const names = (server.spec.volumes ?? []).map((v) => v.volumeRef);
-  const boot = server.spec.bootVolume?.volumeRef;
-  return boot === undefined ? names : [...names, boot];
-}
 
 function hasSource(volume: Volume): boolean {
   const source = volume.spec.source;
@@ -107,6 +108,10 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
   const images = deps.caches.get<Image>(imageKind);
   const snapshots = deps.caches.get<Snapshot>(snapshotKind);
   const servers = deps.caches.get<Server>(serverKind);
+  // Containers mount volumes too: they hold them like servers (in-use, deletion waits).
+  const containers = deps.caches.get<Container>(containerKind);
+  const pods = containerPods(deps.caches);
+  const declaringContainers = containersDeclaring(containers);
   // The same caches the server controller reads (same selectors, so shared).
   const vms = deps.caches.get<VmObject>(Upstream.VirtualMachine, { labelSelector: `${LABELS.managedBy}=${MANAGED_BY}` });
   const vmis = deps.caches.get<VmiObject>(Upstream.VirtualMachineInstance, { labelSelector: "altostack.io/server" });
@@ -125,6 +130,9 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
   volumes.addIndex(Index.sourceVolume, (v) => (v.spec.source?.volumeRef === undefined ? [] : [objectKey(v.metadata.namespace, v.spec.source.volumeRef)]));
   servers.addIndex(Index.serverVolume, (s) => volumesOfServer(s).map((name) => objectKey(s.metadata.namespace, name)));
   snapshots.addIndex(Index.snapshotOf, (s) => [objectKey(s.metadata.namespace, s.spec.volumeRef)]);
+  vmis.addIndex(Index.vmiClaims, (vmi) =>
+    (vmi.spec.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim === undefined ? [] : [objectKey(vmi.metadata.namespace, v.persistentVolumeClaim.claimName)])),
+  );
 
   const reconcile = async (key: string, ctx: ReconcileContext<Volume>): Promise<ReconcileOutcome> => {
     const cached = written.current(key, ctx.object);
@@ -138,7 +146,14 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
     let deletionBlocked: { reason: string; message: string } | undefined;
     if (deleting) {
       if (!(cached.metadata.finalizers ?? []).includes(Finalizer.volume)) return undefined;
-      deletionBlocked = await deletionBlocker(cached, attachedTo, dependents, ctx);
+      const mountedBy = declaringContainers(key).map((c) => c.metadata.name ?? "");
+      deletionBlocked =
+        mountedBy.length > 0
+          ? {
+              reason: Reason.VolumeIsBusy,
+              message: `volume is mounted by container(s) ${mountedBy.join(", ")}; it is deleted once no container lists it in spec.volumes`,
+            }
+          : await deletionBlocker(cached, attachedTo, dependents, ctx);
       if (deletionBlocked === undefined) {
         ctx.log.info("volume deleted; its storage goes with it");
         await removeFinalizer(client, volumeKind, cached, Finalizer.volume);
@@ -167,12 +182,25 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
             ? resolveVolumeSource(volume, lookups)
             : undefined;
 
+    /** The apiserver refused to grow the claim (e.g. its StorageClass does not allow expansion). */
+    let resizeRefused: string | undefined;
+    const growing = async (write: () => Promise<unknown>): Promise<void> => {
+      try {
+        await write();
+      } catch (err) {
+        const capacity = wholeGiB(quantityBytes(claim?.status?.capacity?.storage));
+        if (!(isForbidden(err) || isInvalid(err)) || capacity === undefined || capacity >= volume.spec.size) throw err;
+        resizeRefused = err instanceof Error ? err.message : String(err);
+        ctx.log.info({ claim: claimName, err: resizeRefused }, "the claim cannot grow");
+      }
+    };
     if (!deleting && type !== undefined) {
       const storage = { storageClassName: type.storageClass, accessModes: compute.diskAccessModes };
       if (resolution?.kind === "ok") {
         const children = desiredVolumeChildren(volume, resolution.source, storage);
         // A blank volume's claim is applied every time, so a larger size grows it.
-        if (children.claim !== undefined) await applyChild(client, Builtin.PersistentVolumeClaim, children.claim, volume, ctx.fieldManager);
+        const blankClaim = children.claim;
+        if (blankClaim !== undefined) await growing(() => applyChild(client, Builtin.PersistentVolumeClaim, blankClaim, volume, ctx.fieldManager));
         if (children.dataVolume !== undefined) {
           ctx.log.info({ dataVolume: claimName, source: resolution.source.kind }, "creating the volume's DataVolume");
           await applyChild(client, Upstream.DataVolume, children.dataVolume, volume, ctx.fieldManager);
@@ -182,20 +210,35 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
       const grow = hasSource(volume) && claim !== undefined ? claimResizeRequest(volume.spec.size, quantityBytes(claim.spec?.resources?.requests?.storage)) : undefined;
       if (grow !== undefined) {
         ctx.log.info({ claim: claimName, size: grow }, "extending the volume's claim");
-        await client.patch(Builtin.PersistentVolumeClaim, claimName, namespace, { spec: { resources: { requests: { storage: grow } } } }, "merge", {
-          fieldManager: ctx.fieldManager,
-        });
+        await growing(() =>
+          client.patch(Builtin.PersistentVolumeClaim, claimName, namespace, { spec: { resources: { requests: { storage: grow } } } }, "merge", {
+            fieldManager: ctx.fieldManager,
+          }),
+        );
       }
     }
 
-    const attachments = volumeAttachments({
+    const serverAttachInput = {
       volume,
       servers: servers.byIndex(Index.serverVolume, key).map((server) => {
         const vmKey = objectKey(namespace, vmNameOf(server.metadata.name ?? ""));
         return { server, vm: vms.get(vmKey), vmi: vmis.get(vmKey) };
       }),
       now: now().toISOString(),
-    });
+    };
+    // Cinder's attaching/detaching/reserved: how far the servers' guests are with the volume.
+    const progress = attachProgress({ ...serverAttachInput, lingeringVmis: lingeringVmis(namespace, volume.status?.claimName) });
+    const attachments = [
+      ...volumeAttachments(serverAttachInput),
+      ...containerVolumeAttachments({
+        volume,
+        containers: declaringContainers(key).map((container) => ({
+          container,
+          pod: pods.get(objectKey(namespace, podNameOf(container.metadata.name ?? ""))),
+        })),
+        now: now().toISOString(),
+      }),
+    ];
     const verdict = volumeVerdict({
       sizeGiB: volume.spec.size,
       fault: resolution?.kind === "fault" ? { reason: resolution.reason, message: resolution.message } : undefined,
@@ -205,10 +248,15 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
         dv === undefined ? undefined : { phase: dv.status?.phase, progress: dv.status?.progress, failure: failureOf(dv.status?.conditions) },
       fromImage: volume.spec.source?.imageRef !== undefined,
       attachments: attachments.length,
+      attaching: progress.attaching,
+      detaching: progress.detaching,
+      reserved: progress.reserved,
+      resizeFailure: resizeRefused ?? claimResizeFailure(claim),
       deleting,
       deletionBlocked,
     });
-    if (verdict.status === "error" && volume.status?.status !== "error") deps.events.warning(volume, verdict.ready.reason, verdict.ready.message);
+    const failed = verdict.status === "error" || verdict.status === "error_extending";
+    if (failed && volume.status?.status !== verdict.status) deps.events.warning(volume, verdict.ready.reason, verdict.ready.message);
 
     const bootable = volume.spec.bootable ?? inheritedBootable(volume, lookups);
     const capacity = wholeGiB(quantityBytes(claim?.status?.capacity?.storage));
@@ -231,6 +279,16 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
     ctx.log.debug({ volume: openstackName(volume), status: verdict.status }, "volume reconciled");
     return undefined;
   };
+
+  /** Live guests that still have the claim while their VM no longer carries it (being unplugged or shut down). */
+  function lingeringVmis(namespace: string, claimName: string | undefined): number {
+    if (claimName === undefined) return 0;
+    return vmis.byIndex(Index.vmiClaims, objectKey(namespace, claimName)).filter((vmi) => {
+      if (vmi.metadata.deletionTimestamp !== undefined || vmi.status?.phase === "Succeeded" || vmi.status?.phase === "Failed") return false;
+      const vm = vms.get(objectKey(vmi.metadata.namespace, vmi.metadata.name ?? ""));
+      return !(vm?.spec.template.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claimName);
+    }).length;
+  }
 
   /** Why a volume being deleted must wait; deletes its snapshots first when asked to cascade. */
   async function deletionBlocker(
@@ -285,6 +343,13 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
       // Attachments: the VM carrying the claim, the VMI reporting the guest device.
       watchOf(vms, carriedBy),
       watchOf(vmis, carriedBy),
+      // Containers declaring a volume, and their Pods carrying its claim.
+      watchOf(containers, (c) => (c.spec.volumes ?? []).map((v) => objectKey(c.metadata.namespace, v.volumeRef))),
+      watchOf(pods, (p) =>
+        (p.spec?.volumes ?? []).flatMap((v) =>
+          v.persistentVolumeClaim === undefined ? [] : volumes.byIndex(Index.claim, objectKey(p.metadata.namespace, v.persistentVolumeClaim.claimName)).map(keyOf),
+        ),
+      ),
     ],
     reconcile,
     logger: deps.logger,

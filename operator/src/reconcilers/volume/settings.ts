@@ -1,8 +1,8 @@
 // Operator-wide settings of the block storage reconcilers: the volume types (Cinder's) and the
 // StorageClass each maps to. Same format and environment variable as the facade's, so both processes
-// read one configuration: `name[=storageClass]`, the first type is the default.
+// read one configuration: `name[=storageClass[:snapshotClass]]`, the first type is the default.
 import { z } from "zod";
-import { DEFAULT_VOLUME_TYPE, volumeTypeSchema, type VolumeTypeConfig } from "../../facade/config.js";
+import { DEFAULT_VOLUME_TYPE, parseVolumeType, volumeTypeSchema, type VolumeTypeConfig } from "../../facade/config.js";
 
 export const storageSettingsSchema = z.object({
   volumeTypes: z
@@ -14,14 +14,11 @@ export type StorageSettings = z.infer<typeof storageSettingsSchema>;
 
 export const DEFAULT_STORAGE_SETTINGS: StorageSettings = { volumeTypes: [{ name: DEFAULT_VOLUME_TYPE }] };
 
-/** `name[=storageClass]` entries, comma-separated; shape errors are left to the zod schema. */
+/** `name[=storageClass[:snapshotClass]]` entries, comma-separated; shape errors are left to the zod schema. */
 export function parseVolumeTypes(text: string | undefined): VolumeTypeConfig[] {
   const entries = (text ?? "").split(",").map((e) => e.trim()).filter((e) => e !== "");
   if (entries.length === 0) return DEFAULT_STORAGE_SETTINGS.volumeTypes;
-  return entries.map((entry) => {
-    const [name = "", storageClass] = entry.split("=", 2);
-    return storageClass === undefined || storageClass === "" ? { name } : { name, storageClass };
-  });
+  return entries.map(parseVolumeType);
 }
 
 /** The volume type a volume asks for (unset: the first, as Cinder's default type); undefined when unknown. */

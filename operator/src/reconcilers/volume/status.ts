@@ -19,8 +19,16 @@ export interface VolumeObservation {
   /** Only for volumes made from a source. */
   dataVolume?: { phase: string | undefined; progress: string | undefined; failure: string | undefined } | undefined;
   fromImage: boolean;
-  /** Servers the volume is attached to. */
+  /** Servers the volume is attached to (their VM carries it). */
   attachments: number;
+  /** Of those, hot-plugged and not yet reported ready by the guest. */
+  attaching?: number | undefined;
+  /** A guest still has it though no VM carries it any more. */
+  detaching?: boolean | undefined;
+  /** Declared by the server it belongs to, not on its VM yet. */
+  reserved?: boolean | undefined;
+  /** The storage refused to grow the claim (the PVC's resize failure). */
+  resizeFailure?: string | undefined;
   deleting: boolean;
   /** Why deletion waits (attached, or snapshots and no cascade); undefined when it may go. */
   deletionBlocked?: { reason: string; message: string } | undefined;
@@ -64,15 +72,29 @@ function provisioned(o: VolumeObservation): { status: VolumeStatusValue; ready: 
   }
   const capacity = o.claim.capacityGiB;
   if (capacity !== undefined && capacity < o.sizeGiB) {
+    if (o.resizeFailure !== undefined) {
+      return {
+        status: "error_extending",
+        ready: {
+          status: "False",
+          reason: Reason.ProvisioningFailed,
+          message: `extending the volume from ${capacity} GiB to ${o.sizeGiB} GiB failed: ${o.resizeFailure}. The volume keeps its data and stays usable at ${capacity} GiB; the resize is retried whenever its claim changes (e.g. once the StorageClass allows expansion).`,
+        },
+      };
+    }
     return {
       status: "extending",
       ready: { status: "False", reason: Reason.Progressing, message: `extending the volume from ${capacity} GiB to ${o.sizeGiB} GiB` },
     };
   }
-  if (o.attachments > 0) {
-    return { status: "in-use", ready: { status: "True", reason: Reason.Reconciled, message: `attached to ${o.attachments} server(s)` } };
-  }
-  return { status: "available", ready: { status: "True", reason: Reason.Reconciled, message: "volume is available" } };
+  const attaching = o.attaching ?? 0;
+  const attached = o.attachments - attaching;
+  const usable = (status: VolumeStatusValue, message: string) => ({ status, ready: { status: "True" as const, reason: Reason.Reconciled, message } });
+  if (attached > 0) return usable("in-use", `attached to ${attached} server(s)`);
+  if (attaching > 0) return usable("attaching", "attaching: waiting for the guest to report the hot-plugged disk");
+  if (o.detaching === true) return usable("detaching", "detaching: the guest still has the disk");
+  if (o.reserved === true) return usable("reserved", "reserved by the server that declares it; attached once the server's VM carries it");
+  return usable("available", "volume is available");
 }
 
 export function volumeVerdict(o: VolumeObservation): VolumeVerdict {

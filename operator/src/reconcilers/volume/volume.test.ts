@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { API_VERSION, type Image, type Snapshot, type Volume, type VolumeStatusValue } from "../../api/index.js";
-import { claimResizeRequest, desiredVolumeChildren, volumeClaimName, wholeGiB, type ResolvedSource } from "./desired.js";
+import { claimResizeFailure, claimResizeRequest, desiredVolumeChildren, volumeClaimName, wholeGiB, type ClaimObject, type ResolvedSource } from "./desired.js";
 import { inheritedBootable, resolveVolumeSource, type SourceLookups } from "./resolve.js";
 import { parseVolumeTypes, storageSettingsSchema, volumeTypeOf } from "./settings.js";
 import { volumeVerdict, type VolumeObservation } from "./status.js";
@@ -189,6 +189,19 @@ describe("volumeVerdict (Cinder status)", () => {
     { name: "bound", o: {}, status: "available", ready: "Reconciled" },
     { name: "attached", o: { attachments: 1 }, status: "in-use", ready: "Reconciled" },
     { name: "growing", o: { claim: { phase: "Bound", capacityGiB: 5 } }, status: "extending", ready: "Progressing" },
+    {
+      name: "growth refused by the storage",
+      o: { claim: { phase: "Bound", capacityGiB: 5 }, resizeFailure: "storageclass does not allow expansion" },
+      status: "error_extending",
+      ready: "ProvisioningFailed",
+    },
+    { name: "a resize failure once the claim has grown is history", o: { resizeFailure: "old" }, status: "available", ready: "Reconciled" },
+    { name: "declared by its server, not on the VM yet", o: { reserved: true }, status: "reserved", ready: "Reconciled" },
+    { name: "hot-plugged, the guest has not reported it", o: { attachments: 1, attaching: 1, reserved: true }, status: "attaching", ready: "Reconciled" },
+    { name: "multiattach: attached to one, attaching to another", o: { attachments: 2, attaching: 1 }, status: "in-use", ready: "Reconciled" },
+    { name: "released by the VM, still in the guest", o: { detaching: true }, status: "detaching", ready: "Reconciled" },
+    { name: "attached elsewhere while a guest lets go", o: { attachments: 1, detaching: true }, status: "in-use", ready: "Reconciled" },
+    { name: "extending wins over attachment states", o: { claim: { phase: "Bound", capacityGiB: 5 }, attachments: 1 }, status: "extending", ready: "Progressing" },
     { name: "source fault", o: { fault: { reason: "InvalidSpec", message: "too small" } }, status: "error", ready: "InvalidSpec" },
     { name: "copy failed", o: { dataVolume: { phase: "Failed", progress: undefined, failure: "boom" } }, status: "error", ready: "ProvisioningFailed" },
     { name: "claim lost", o: { claim: { phase: "Lost", capacityGiB: undefined } }, status: "error", ready: "ProvisioningFailed" },
@@ -227,6 +240,24 @@ describe("volumeVerdict (Cinder status)", () => {
   });
 });
 
+describe("claimResizeFailure", () => {
+  const claim = (status: ClaimObject["status"]): ClaimObject => ({ metadata: { name: "c" }, status });
+  it.each<[string, ClaimObject | undefined, string | undefined]>([
+    ["no claim", undefined, undefined],
+    ["resizing", claim({ allocatedResourceStatuses: { storage: "ControllerResizeInProgress" } }), undefined],
+    ["the controller gave up", claim({ allocatedResourceStatuses: { storage: "ControllerResizeInfeasible" } }), "the storage reports ControllerResizeInfeasible"],
+    ["the node gave up", claim({ allocatedResourceStatuses: { storage: "NodeResizeInfeasible" } }), "the storage reports NodeResizeInfeasible"],
+    [
+      "a resizer's error condition (its message wins)",
+      claim({ conditions: [{ type: "ControllerResizeError", status: "True", message: "quota exceeded on the backend" }] }),
+      "quota exceeded on the backend",
+    ],
+    ["a condition that is not an error", claim({ conditions: [{ type: "FileSystemResizePending", status: "True" }] }), undefined],
+  ])("%s", (_name, c, expected) => {
+    expect(claimResizeFailure(c)).toBe(expected);
+  });
+});
+
 describe("volume types", () => {
   it("parses name[=storageClass] with the first as default", () => {
     const settings = storageSettingsSchema.parse({ volumeTypes: parseVolumeTypes("standard, ssd=fast-ssd") });
@@ -234,6 +265,15 @@ describe("volume types", () => {
     expect(volumeTypeOf(settings, undefined)?.name).toBe("standard");
     expect(volumeTypeOf(settings, "ssd")?.storageClass).toBe("fast-ssd");
     expect(volumeTypeOf(settings, "gold")).toBeUndefined();
+  });
+  it.each<[string, string, Record<string, string>]>([
+    ["name only", "standard", { name: "standard" }],
+    ["a StorageClass", "ssd=fast-ssd", { name: "ssd", storageClass: "fast-ssd" }],
+    ["a StorageClass and its VolumeSnapshotClass", "ssd=fast-ssd:csi-snapclass", { name: "ssd", storageClass: "fast-ssd", snapshotClass: "csi-snapclass" }],
+    ["a VolumeSnapshotClass on the default StorageClass", "std=:csi-snapclass", { name: "std", snapshotClass: "csi-snapclass" }],
+    ["an empty snapshot class is no class", "ssd=fast-ssd:", { name: "ssd", storageClass: "fast-ssd" }],
+  ])("parses %s", (_name, text, expected) => {
+    expect(storageSettingsSchema.parse({ volumeTypes: parseVolumeTypes(text) }).volumeTypes).toEqual([expected]);
   });
   it("defaults to Cinder's __DEFAULT__ type", () => {
     expect(parseVolumeTypes(undefined)).toEqual([{ name: "__DEFAULT__" }]);
