@@ -33,6 +33,16 @@ export const IMAGE_STATUSES = [
 ] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
+/**
+ * What the image API measured while it streamed an upload (written on the Image as the uploading user, before
+ * the last byte reaches CDI); the image controller copies them into status once the data is in place.
+ */
+export const ImageUploadAnnotation = {
+  size: "altostack.io/upload-size",
+  md5: "altostack.io/upload-md5",
+  sha512: "altostack.io/upload-sha512",
+} as const;
+
 const checksumSchema = z.object({
   algorithm: z.enum(["md5", "sha256", "sha512"]),
   value: z.string().regex(/^[a-f0-9]{32,128}$/),
@@ -106,6 +116,10 @@ export const imageStatus = z.object({
   progress: z.string().optional(),
   dataSource: z.object({ name: z.string(), namespace: z.string() }).optional(),
   dataVolume: z.string().optional().meta({ description: "The CDI DataVolume holding the image's data." }),
+  uploadClaim: z
+    .string()
+    .optional()
+    .meta({ description: "The PVC CDI accepts the image's data upload into; set only while it is ready for it." }),
   owner: z.string().optional().meta({ description: "The owning project (Glance's owner)." }),
 });
 

@@ -5,10 +5,11 @@
 // With ALTOSTACK_TARGET_KUBECONFIG=<path>, it instead installs our CRDs into that existing cluster and runs
 // the operator against it (no control plane, no simulator: the cluster has the real KubeVirt/CDI/Multus).
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { openSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
+import { z } from "zod";
 import { API_VERSION, STANDARD_FLAVORS, flavorKind } from "../api/index.js";
 import { Builtin, KubeClient, rootLogger } from "../kube/index.js";
 import { resolveToolsBinDir, startControlPlane, type ControlPlane } from "./controlplane.js";
@@ -38,6 +39,23 @@ function startProcess(name: string, script: string, args: string[], extraEnv: No
   });
   children.push({ name, process: child });
   return child;
+}
+
+const uploadProxyInfoSchema = z.object({ url: z.string().min(1), caFile: z.string().min(1) });
+type UploadProxyInfo = z.infer<typeof uploadProxyInfoSchema>;
+
+/** The simulator's cdi-uploadproxy address, once it has written it (a startup wait for another process). */
+async function readUploadProxyInfo(file: string, timeoutMs: number): Promise<UploadProxyInfo | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !shuttingDown) {
+    const text = await readFile(file, "utf8").catch(() => undefined);
+    if (text !== undefined) {
+      const parsed = uploadProxyInfoSchema.safeParse(JSON.parse(text) as unknown);
+      return parsed.success ? parsed.data : undefined;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return undefined;
 }
 
 async function seedFlavors(client: KubeClient): Promise<void> {
@@ -126,14 +144,28 @@ async function main(): Promise<void> {
     // The simulated CSI driver shares every volume, so servers can live-migrate (KubeVirt needs RWX disks).
     ...(controlPlane === undefined ? [] : ["--vm-disk-access-modes=ReadWriteMany"]),
   ]);
+  let uploadProxy: UploadProxyInfo | undefined;
   if (controlPlane !== undefined) {
-    startProcess("simulator", path.join(root, "operator", "src", "simulator", "main.ts"), [`--kubeconfig=${kubeconfigPath}`]);
+    const infoFile = path.join(stateDir, "cdi-uploadproxy.json");
+    await rm(infoFile, { force: true });
+    startProcess("simulator", path.join(root, "operator", "src", "simulator", "main.ts"), [`--kubeconfig=${kubeconfigPath}`], {
+      SIM_UPLOAD_PROXY_INFO: infoFile,
+    });
+    // The facade streams image uploads to the simulated cdi-uploadproxy: wait for its address.
+    uploadProxy = await readUploadProxyInfo(infoFile, 120_000);
+    if (uploadProxy === undefined) log.warn({ infoFile }, "the simulator did not report its cdi-uploadproxy; image upload is off");
   }
   // The OpenStack facade; it bootstraps the admin user and project with this password (local use only).
   startProcess(
     "facade",
     path.join(root, "operator", "src", "facade", "main.ts"),
-    [`--kubeconfig=${kubeconfigPath}`, `--system-namespace=${SYSTEM_NAMESPACE}`, "--host=127.0.0.1", `--port=${FACADE_PORT}`],
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--system-namespace=${SYSTEM_NAMESPACE}`,
+      "--host=127.0.0.1",
+      `--port=${FACADE_PORT}`,
+      ...(uploadProxy === undefined ? [] : [`--cdi-upload-proxy-url=${uploadProxy.url}`, `--cdi-upload-proxy-ca=${uploadProxy.caFile}`]),
+    ],
     { ALTOSTACK_ADMIN_PASSWORD: process.env.ALTOSTACK_ADMIN_PASSWORD ?? "admin" },
   );
 

@@ -17,7 +17,7 @@ import {
   type PvcState,
 } from "./datavolume-state.js";
 import { applyStatus, createIfAbsent, Index, PhaseClock, simController, type SimContext } from "./runtime.js";
-import { Manager, type DS, type DV } from "./types.js";
+import { Annotation, Manager, type DS, type DV } from "./types.js";
 import { toConditions, type UpstreamCondition } from "./upstream-conditions.js";
 
 interface SourceState {
@@ -123,6 +123,7 @@ export function dataVolumeController(ctx: SimContext): Controller<DV> {
         now: ctx.clock.now(),
         delays: ctx.config.delays,
         progressUpdates: ctx.config.progressUpdates,
+        uploadComplete: kind === "upload" && claim?.metadata.annotations?.[Annotation.cdiPodPhase] === DvPhase.Succeeded,
       });
       if (step.phase !== phase) {
         phases.moved(dv, step.phase);

@@ -100,6 +100,8 @@ describe("nextDataVolumeStep", () => {
     ["import starts at 0%", { phase: "ImportScheduled", now: T0 + 100 }, { phase: "ImportInProgress", progress: "0.00%" }],
     ["blank is done after scheduling", { kind: "blank", phase: "ImportScheduled", now: T0 + 100 }, { phase: "Succeeded", progress: "100.0%" }],
     ["upload becomes ready and waits", { kind: "upload", phase: "UploadScheduled", now: T0 + 100 }, { phase: "UploadReady" }],
+    ["upload waits for its bytes", { kind: "upload", phase: "UploadReady", now: T0 + 10_000 }, { phase: "UploadReady", progress: "N/A" }],
+    ["upload done once the proxy wrote the bytes", { kind: "upload", phase: "UploadReady", uploadComplete: true }, { phase: "Succeeded", progress: "100.0%" }],
     ["import ticks", { phase: "ImportInProgress", now: T0 + 150 }, { phase: "ImportInProgress", progress: "25.00%", waitMs: 50 }],
     ["import completes", { phase: "ImportInProgress", now: T0 + 400 }, { phase: "Succeeded", progress: "100.0%" }],
     ["clone completes on its own duration", { kind: "clone", phase: "CloneInProgress", now: T0 + 200 }, { phase: "Succeeded" }],

@@ -107,6 +107,8 @@ export interface DvStepInput {
   now: number;
   delays: Delays;
   progressUpdates: number;
+  /** upload: the upload proxy has written every byte into the PVC. */
+  uploadComplete?: boolean;
 }
 
 export interface DvStep {
@@ -163,6 +165,8 @@ export function nextDataVolumeStep(input: DvStepInput): DvStep {
     }
     case DvPhase.Succeeded:
       return stay(phase, "100.0%");
+    case DvPhase.UploadReady:
+      return input.uploadComplete === true ? { phase: DvPhase.Succeeded, progress: "100.0%" } : stay(phase);
     default:
       return stay(phase);
   }

@@ -1,5 +1,6 @@
 // The simulator as a process: `npx tsx operator/src/simulator/main.ts --kubeconfig <path> [options]`
 // (see --help). Runs until SIGINT/SIGTERM, then stops its controllers and watches cleanly.
+import { rename, writeFile } from "node:fs/promises";
 import { KubeClient, rootLogger } from "../kube/index.js";
 import { parseCli, SimulatorConfigError, USAGE, type CliOptions } from "./config.js";
 import { startSimulator } from "./index.js";
@@ -22,6 +23,12 @@ async function main(): Promise<number> {
   const client =
     cli.kubeconfig === undefined ? KubeClient.fromDefault(clientOptions) : KubeClient.fromFile(cli.kubeconfig, clientOptions);
   const simulator = await startSimulator({ client, log, config: cli.config });
+  // `make run` learns where the simulated cdi-uploadproxy listens (and its CA) from this file, for the facade.
+  const infoFile = process.env.SIM_UPLOAD_PROXY_INFO;
+  if (infoFile !== undefined && infoFile !== "" && simulator.uploadProxy !== undefined) {
+    await writeFile(`${infoFile}.tmp`, JSON.stringify(simulator.uploadProxy));
+    await rename(`${infoFile}.tmp`, infoFile);
+  }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

@@ -89,6 +89,11 @@ export const Annotation = {
   /** How often the guest was soft-rebooted / reset through virt-api (the simulator's record of it). */
   simSoftReboots: "sim.altostack.io/soft-reboots",
   simResets: "sim.altostack.io/resets",
+  /** CDI's record of the upload/import pod's phase on the PVC; Succeeded once an upload's bytes are written. */
+  cdiPodPhase: "cdi.kubevirt.io/storage.pod.phase",
+  /** Bytes the simulated upload proxy wrote for the PVC, and where (its data file). */
+  simUploadedBytes: "sim.altostack.io/uploaded-bytes",
+  simUploadedFile: "sim.altostack.io/uploaded-file",
   multusNetworks: "k8s.v1.cni.cncf.io/networks",
   multusNetworkStatus: "k8s.v1.cni.cncf.io/network-status",
   defaultStorageClass: "storageclass.kubernetes.io/is-default-class",

@@ -3,6 +3,9 @@
 // zones. URLs carry the project id (`/v3/{project_id}/…`) or, from 3.67, none.
 import { z } from "zod";
 import {
+  CONTAINER_FORMATS,
+  DISK_FORMATS,
+  IMAGE_VISIBILITIES,
   imageKind,
   openstackName,
   projectKind,
@@ -80,10 +83,13 @@ const quotaUpdateSchema = z.object({
   quota_set: z.looseObject({ volumes: z.int().min(-1).nullish(), gigabytes: z.int().min(-1).nullish(), snapshots: z.int().min(-1).nullish() }),
 });
 
-/** Volume actions we do not implement: what Nova uses internally, and what needs the storage issue's data path. */
+/** Volume actions we do not implement: what Nova uses internally, and what a Kubernetes volume cannot do. */
+/** Statuses in which a server holds the volume (Cinder refuses to delete it). */
+const ATTACHED_STATUSES: ReadonlySet<string> = new Set(["reserved", "attaching", "in-use", "detaching"]);
+
 const UNSUPPORTED_ACTIONS: Readonly<Record<string, string>> = {
-  "os-volume_upload_image": "Uploading a volume to an image needs the image data path, which is not available yet on this cloud.",
-  "os-retype": "Retyping a volume is not supported: its StorageClass cannot change.",
+  "os-retype":
+    "Retyping a volume is not supported: its StorageClass cannot change. Copy it into a volume of the other type instead (openstack volume create --source <volume> --type <type> --size <size> <name>).",
   "os-migrate_volume": "Volume migration is not supported.",
   "os-reset_status": "Resetting a volume's status is not supported: the status comes from the volume controller.",
   "os-attach": "Attach volumes through Nova (server add volume).",
@@ -96,6 +102,15 @@ const UNSUPPORTED_ACTIONS: Readonly<Record<string, string>> = {
   "os-terminate_connection": "Detach volumes through Nova (server remove volume).",
   revert: "Reverting a volume to a snapshot is not supported yet.",
 };
+
+const uploadToImageSchema = z.object({
+  image_name: z.string().min(1).max(255),
+  force: z.union([z.boolean(), z.string()]).nullish(),
+  disk_format: z.enum(DISK_FORMATS).nullish(),
+  container_format: z.enum(CONTAINER_FORMATS).nullish(),
+  visibility: z.enum(IMAGE_VISIBILITIES).nullish(),
+  protected: z.boolean().nullish(),
+});
 
 export function cinderService(deps: ServiceDeps): Service {
   const { store, identity, config } = deps;
@@ -253,8 +268,10 @@ export function cinderService(deps: ServiceDeps): Service {
   const deleteVolume = async (ctx: RouteContext): Promise<Reply> => {
     const caller = checkProject(ctx);
     const volume = await volumeOr404(ctx);
-    if ((volume.status?.attachments ?? []).length > 0 || volumeStatusOf(volume) === "in-use") {
-      throw badRequest(`Invalid volume: Volume ${volume.metadata.uid ?? ""} status must be available or error, but current status is: in-use; detach it from its server first.`);
+    const current = volumeStatusOf(volume);
+    if ((volume.status?.attachments ?? []).length > 0 || ATTACHED_STATUSES.has(current)) {
+      const shown = ATTACHED_STATUSES.has(current) ? current : "in-use";
+      throw badRequest(`Invalid volume: Volume ${volume.metadata.uid ?? ""} status must be available or error, but current status is: ${shown}; detach it from its server first.`);
     }
     const snapshots = store.inNamespace<Snapshot>(snapshotKind, volume.metadata.namespace ?? "").filter((s) => s.spec.volumeRef === volume.metadata.name);
     const cascade = ["true", "1"].includes((ctx.query.get("cascade") ?? "").toLowerCase());
@@ -264,6 +281,63 @@ export function cinderService(deps: ServiceDeps): Service {
     for (const snapshot of snapshots) await tenant.delete(caller, snapshotKind, snapshot, failed("delete_snapshot", `snapshot ${snapshot.metadata.uid ?? ""}`));
     await tenant.delete(caller, volumeKind, volume, failed("delete", `volume ${volume.metadata.uid ?? ""}`));
     return reply(202);
+  };
+
+  /**
+   * `os-volume_upload_image`: a new Image whose data is a copy of the volume (source.volumeRef; the image
+   * controller snapshots the volume's PVC and copies it). Answered as Cinder does: 202 with the upload's view.
+   */
+  const uploadToImage = async (ctx: RouteContext, caller: Caller, volume: Volume, args: unknown): Promise<Reply> => {
+    const parsed = uploadToImageSchema.safeParse(args);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw badRequest(`Invalid input for field/attribute os-volume_upload_image.${issue?.path.map(String).join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
+    }
+    const input = parsed.data;
+    const status = volumeStatusOf(volume);
+    const force = input.force === true || (typeof input.force === "string" && ["true", "1", "yes", "on"].includes(input.force.toLowerCase()));
+    if (!(status === "available" || (status === "in-use" && force))) {
+      throw badRequest(`Invalid volume: Volume ${volume.metadata.uid ?? ""} status must be available${force ? " or in-use" : ""}, but current status is: ${status}.`);
+    }
+    const advanced = atLeast(ctx.version, "3.1");
+    const visibility = advanced ? input.visibility : undefined;
+    if (visibility === "public" && !caller.cloudAdmin) throw forbidden("Policy doesn't allow volume_extension:volume_actions:upload_public to be performed.");
+    const image = await tenant.create<Image>(
+      caller,
+      imageKind,
+      input.image_name,
+      (choice, project) => ({
+        apiVersion: imageKind.apiVersion,
+        kind: imageKind.kind,
+        metadata: { name: choice.objectName, namespace: project.namespace },
+        spec: {
+          ...(choice.specName === undefined ? {} : { name: choice.specName }),
+          source: { volumeRef: volume.metadata.name ?? "" },
+          diskFormat: input.disk_format ?? "raw",
+          containerFormat: input.container_format ?? "bare",
+          minDisk: volume.status?.size ?? volume.spec.size,
+          ...(visibility == null ? {} : { visibility }),
+          ...(advanced && input.protected != null ? { protected: input.protected } : {}),
+        },
+      }),
+      { policy: "volume_extension:volume_actions:upload_image", subject: `image ${input.image_name}` },
+      { fallback: "image", maxLength: 50 },
+    );
+    return reply(202, {
+      "os-volume_upload_image": {
+        id: volume.metadata.uid ?? "",
+        updated_at: showVolume(volume, ctx).updated_at,
+        status: "uploading",
+        display_description: volume.spec.description ?? null,
+        size: volume.status?.size ?? volume.spec.size,
+        volume_type: config.volumeTypes.length === 0 ? null : volumeTypeView(typeByIdOrName(volume.spec.volumeType ?? defaultType) ?? { name: defaultType }),
+        image_id: image.metadata.uid ?? "",
+        container_format: image.spec.containerFormat ?? "bare",
+        disk_format: image.spec.diskFormat ?? "raw",
+        image_name: input.image_name,
+        ...(advanced ? { visibility: image.spec.visibility ?? "shared", protected: image.spec.protected === true } : {}),
+      },
+    });
   };
 
   const volumeAction = async (ctx: RouteContext): Promise<Reply> => {
@@ -298,6 +372,8 @@ export function cinderService(deps: ServiceDeps): Service {
         await tenant.patch(caller, volumeKind, volume, { spec: { bootable: parsed.data.bootable } }, failed("update", subject));
         return reply(200);
       }
+      case "os-volume_upload_image":
+        return uploadToImage(ctx, caller, volume, args);
       default:
         throw badRequest(`There is no such action: ${action}`);
     }

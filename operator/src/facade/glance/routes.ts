@@ -1,6 +1,7 @@
 // Glance v2: images (→ Image objects) with Glance's visibility rules, JSON-patch updates, tags, members,
-// schemas and import-method discovery. Image data (PUT/GET …/file) belongs to the storage issue and is answered
-// 501 with a message saying how to get an image in meanwhile.
+// schemas and import-method discovery. Image data: `PUT …/file` streams into CDI (./upload.ts); `GET …/file`
+// answers 204 while an image has no data and 501 once it has (download is not built yet); the interoperable
+// import (`/stage`, `/import`) is not offered.
 import { z } from "zod";
 import {
   CONTAINER_FORMATS,
@@ -10,21 +11,31 @@ import {
   projectOfNamespace,
   type Image,
 } from "../../api/index.js";
+import { isNotFound, keyOf } from "../../kube/index.js";
+import { uploadRecordAnnotations } from "../../reconcilers/image/upload-record.js";
 import { imageUsableFrom, visibilityOf } from "../../reconcilers/image/visibility.js";
 import { requireProject, type Caller } from "../common/caller.js";
 import type { ServiceDeps } from "../common/deps.js";
 import { ApiError, badRequest, conflict, forbidden, notFound, notImplemented } from "../common/errors.js";
+import { fromKubeError } from "../common/kube-errors.js";
 import { parseJsonBody, readBody, MAX_JSON_BODY_BYTES, reply, type Reply, type Route, type RouteContext, type Service } from "../common/http.js";
 import { paginate, parsePage, parseSort, sortItems, type JsonObject } from "../common/listing.js";
 import { TenantAccess } from "../common/tenant.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
-import { CORE_IMAGE_ATTRIBUTES, imageSchema, imageView, memberSchema, memberView } from "./views.js";
+import { imageTooLarge, proxyFault, requestUploadToken, streamToUploadProxy, UploadDigest, uploadProxyTarget } from "./upload.js";
+import { CORE_IMAGE_ATTRIBUTES, imageSchema, imageStatusOf, imageView, memberSchema, memberView } from "./views.js";
 
 const GLANCE_VERSIONS = ["2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0"];
 const PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch";
-const UNSUPPORTED_DATA =
-  "Image data upload and download are not available yet on this cloud. Create the image from a URL instead: " +
-  "an Image object with spec.source.http.url (kubectl), which the image controller imports.";
+const UNSUPPORTED_IMPORT =
+  "The interoperable image import (stage/import) is not available on this cloud: upload the data with PUT /v2/images/{id}/file " +
+  "(openstack image create --file), or create an Image object with spec.source.http.url (kubectl), which the image controller imports.";
+const UNSUPPORTED_DOWNLOAD =
+  "Downloading image data is not available on this cloud yet. The data is in the image's CDI DataVolume (status.dataVolume of the Image object).";
+/** An upload whose client sends nothing for this long is dropped (the image stays queued). */
+const UPLOAD_IDLE_MS = 60_000;
+/** How long a finished upload waits for the image to show active (with its checksums) before answering anyway. */
+const ACTIVE_AFTER_UPLOAD_MS = 60_000;
 
 const imageCreateSchema = z.looseObject({
   name: z.string().max(255).nullish(),
@@ -75,6 +86,121 @@ export function glanceService(deps: ServiceDeps): Service {
     if (image.metadata.namespace !== requireProject(caller).namespace && !caller.cloudAdmin) {
       throw forbidden(`You are not permitted to ${what} this image.`);
     }
+  };
+
+  /** Resolves with the image once `ready` holds for it in the cache, or undefined when it is gone or time is up. */
+  const awaitImage = (image: Image, ready: (current: Image) => boolean, timeoutMs: number): Promise<Image | undefined> => {
+    const cache = store.cache<Image>(imageKind);
+    const key = keyOf(image);
+    return new Promise((resolve) => {
+      const offs: (() => void)[] = [];
+      const finish = (result: Image | undefined): void => {
+        clearTimeout(timer);
+        for (const off of offs) off();
+        resolve(result);
+      };
+      const check = (): void => {
+        const current = cache.get(key);
+        if (current === undefined || current.metadata.uid !== image.metadata.uid || current.metadata.deletionTimestamp !== undefined) finish(undefined);
+        else if (ready(current)) finish(current);
+      };
+      const timer = setTimeout(() => {
+        finish(undefined);
+      }, timeoutMs);
+      offs.push(cache.onUpdate(check), cache.onDelete(check));
+      check();
+    });
+  };
+
+  /**
+   * `PUT /v2/images/{id}/file`: the bytes go, as they arrive, into the image's CDI upload volume as the caller;
+   * size, md5 and sha512 are computed on the way and recorded on the Image. 204 once the image is active. A
+   * broken or refused upload leaves the image queued (Glance reverts a failed upload to queued), ready for a retry.
+   */
+  const uploadImageData = async (ctx: RouteContext): Promise<Reply> => {
+    const caller = ctx.caller();
+    const image = imageOr404(caller, ctx.params.id ?? "");
+    ownedOr403(caller, image, "upload data to");
+    const id = image.metadata.uid ?? "";
+    const type = (ctx.headers["content-type"] ?? "").split(";")[0]?.trim() ?? "";
+    if (type !== "application/octet-stream") {
+      throw new ApiError(415, `Unsupported Content-Type '${type}': image data is sent as application/octet-stream.`);
+    }
+    const status = imageStatusOf(image);
+    if (status !== "queued") throw conflict(`Image status transition from ${status} to saving is not allowed`);
+    if (image.spec.source.upload === undefined) throw conflict(`Image ${id} takes its data from ${Object.keys(image.spec.source).join("")}, not from an upload.`);
+    const proxyUrl = deps.config.cdiUploadProxyUrl;
+    if (proxyUrl === undefined) {
+      throw notImplemented("Image data upload is not configured on this cloud (the image API has no --cdi-upload-proxy-url). Create the image from a URL instead.");
+    }
+    const cap = deps.config.imageSizeCapBytes;
+    const declared = ctx.headers["content-length"] === undefined ? undefined : Number(ctx.headers["content-length"]);
+    if (declared !== undefined && (!Number.isSafeInteger(declared) || declared < 0)) throw badRequest("Invalid Content-Length.");
+    if (declared !== undefined && declared > cap) throw imageTooLarge(cap);
+
+    // CDI takes data only once the upload volume is bound and its upload server runs: the controller says so.
+    const waitMs = deps.config.uploadReadyTimeoutSeconds * 1000;
+    ctx.log.debug({ image: id }, "upload waits for the image's volume");
+    const ready = await awaitImage(image, (i) => i.status?.uploadClaim !== undefined || imageStatusOf(i) !== "queued", waitMs);
+    if (ready === undefined) {
+      throw new ApiError(503, `The volume of image ${id} is not ready to take data after ${deps.config.uploadReadyTimeoutSeconds} s (it is still being prepared, or the image is gone). Retry the upload.`);
+    }
+    const claim = ready.status?.uploadClaim;
+    if (claim === undefined) throw conflict(`Image status transition from ${imageStatusOf(ready)} to saving is not allowed`);
+    const target = await uploadProxyTarget(proxyUrl, deps.config.cdiUploadProxyCaFile).catch((e: unknown) => {
+      ctx.log.error({ err: e, caFile: deps.config.cdiUploadProxyCaFile }, "cannot read the CDI upload proxy's CA file");
+      throw new ApiError(503, "The image store cannot be reached right now (its CA certificate is unreadable; the cloud's log says more). Retry later.");
+    });
+    const namespace = image.metadata.namespace ?? "";
+    let token: string;
+    try {
+      token = await requestUploadToken(caller.kube, namespace, claim, `${image.metadata.name ?? "image"}-upload`);
+    } catch (e) {
+      if (isNotFound(e)) throw new ApiError(503, "CDI's upload API (upload.cdi.kubevirt.io) is not available on this cluster: image data cannot be uploaded.");
+      throw fromKubeError(e, "glance", failed("upload_image", `image ${id}`));
+    }
+
+    ctx.log.debug({ image: id, claim }, "upload token issued; streaming");
+    const digest = new UploadDigest(cap, async (record) => {
+      // Recorded before the last byte reaches CDI, so the controller has it when the data is in place.
+      await tenant.patch(caller, imageKind, image, { metadata: { annotations: uploadRecordAnnotations(record) } }, failed("upload_image", `image ${id}`));
+    });
+    if (ctx.request.destroyed) {
+      throw new ApiError(400, `The client closed the connection before the data of image ${id} could be stored; the image stays queued.`);
+    }
+    // pipe(), not pipeline(): a proxy that refuses must not tear down the client's connection before the fault
+    // is sent; a broken client stream still fails the transfer.
+    const failTransfer = (e: unknown): void => {
+      digest.destroy(e instanceof Error ? e : new Error(String(e)));
+    };
+    ctx.request.once("error", failTransfer);
+    ctx.request.once("aborted", () => {
+      failTransfer(new Error("the client closed the connection"));
+    });
+    // A client that stops sending must not hold the image's volume (busy for retries) forever.
+    ctx.request.setTimeout(UPLOAD_IDLE_MS, () => {
+      failTransfer(new Error(`no data arrived for ${UPLOAD_IDLE_MS / 1000} s`));
+    });
+    ctx.request.pipe(digest);
+    let answer: { status: number; text: string };
+    try {
+      answer = await streamToUploadProxy(target, token, digest, declared);
+    } catch (e) {
+      ctx.log.warn({ image: id, bytes: digest.size, err: e }, "image upload did not complete; the image stays queued");
+      ctx.request.unpipe(digest);
+      if (!ctx.request.destroyed) ctx.request.resume();
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(ctx.request.destroyed ? 400 : 503, `The upload of image ${id} was interrupted after ${digest.size} bytes: ${e instanceof Error ? e.message : String(e)}. The image stays queued; retry the upload.`);
+    }
+    if (answer.status < 200 || answer.status >= 300) {
+      ctx.request.unpipe(digest);
+      ctx.request.resume(); // the rest of the body is not wanted: drained so the client reads the fault
+      ctx.log.warn({ image: id, status: answer.status, text: answer.text.slice(0, 200) }, "the upload proxy refused the image data");
+      throw proxyFault(answer.status, answer.text, id);
+    }
+    const active = await awaitImage(image, (i) => imageStatusOf(i) === "active" && i.status?.checksum !== undefined, ACTIVE_AFTER_UPLOAD_MS);
+    ctx.log.info({ image: id, bytes: digest.size, active: active !== undefined }, "image data uploaded");
+    return reply(204);
   };
 
   const listImages = async (ctx: RouteContext): Promise<Reply> => {
@@ -279,10 +405,19 @@ export function glanceService(deps: ServiceDeps): Service {
         return reply(204);
       },
     },
-    { method: "PUT", path: "/v2/images/{id}/file", rawBody: true, handler: () => Promise.reject(notImplemented(UNSUPPORTED_DATA)) },
-    { method: "GET", path: "/v2/images/{id}/file", handler: () => Promise.reject(notImplemented(UNSUPPORTED_DATA)) },
-    { method: "PUT", path: "/v2/images/{id}/stage", rawBody: true, handler: () => Promise.reject(notImplemented(UNSUPPORTED_DATA)) },
-    { method: "POST", path: "/v2/images/{id}/import", handler: () => Promise.reject(notImplemented(UNSUPPORTED_DATA)) },
+    { method: "PUT", path: "/v2/images/{id}/file", rawBody: true, handler: uploadImageData },
+    {
+      method: "GET",
+      path: "/v2/images/{id}/file",
+      handler: (ctx) => {
+        const image = imageOr404(ctx.caller(), ctx.params.id ?? "");
+        // Glance answers 204 for an image without data.
+        if (["queued", "saving", "importing", "uploading"].includes(imageStatusOf(image))) return Promise.resolve(reply(204));
+        return Promise.reject(notImplemented(UNSUPPORTED_DOWNLOAD));
+      },
+    },
+    { method: "PUT", path: "/v2/images/{id}/stage", rawBody: true, handler: () => Promise.reject(notImplemented(UNSUPPORTED_IMPORT)) },
+    { method: "POST", path: "/v2/images/{id}/import", handler: () => Promise.reject(notImplemented(UNSUPPORTED_IMPORT)) },
     { method: "PUT", path: "/v2/images/{id}/tags/{tag}", handler: (ctx) => setTags(ctx, (tags) => (tags.includes(ctx.params.tag ?? "") ? tags : [...tags, ctx.params.tag ?? ""])) },
     {
       method: "DELETE",

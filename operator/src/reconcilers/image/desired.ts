@@ -31,9 +31,12 @@ export interface RoleBindingObject extends KubeObject {
 /** Marks an image's objects so they can be found from the image. */
 export const ImageLabel = { image: "altostack.io/image" } as const;
 
-/** The server disk a snapshot image is made from (source.serverRef). */
-export interface ServerDiskSource {
-  /** The server's root disk PVC. */
+/**
+ * The PVC an image is copied from: a server's root disk (source.serverRef, createImage) or a volume
+ * (source.volumeRef, upload-to-image). Both take one path: a VolumeSnapshot of the PVC, then a DataVolume
+ * from the snapshot (a consistent copy even while the disk is in use), which goes once the data is in place.
+ */
+export interface DiskSource {
   claimName: string;
   sizeGiB: number | undefined;
 }
@@ -43,8 +46,8 @@ export interface ImageChildrenInput {
   /** Size of the image's volume in GiB (see volumeSizeGiB). */
   sizeGiB: number;
   storage: DiskStorage;
-  /** For source.serverRef: the disk to snapshot, once the server has one. */
-  serverDisk: ServerDiskSource | undefined;
+  /** For source.serverRef/volumeRef: the disk to snapshot, once there is one. */
+  sourceDisk: DiskSource | undefined;
   /** The image's data is in place: the snapshot it was copied from is no longer needed. */
   imported: boolean;
 }
@@ -63,8 +66,8 @@ export interface ImageChildren {
  * The image volume's size: the image's minDisk when set, else the operator's default. CDI needs a size
  * before it downloads anything; a server's root disk is never made smaller than this.
  */
-export function volumeSizeGiB(image: Image, defaultGiB: number, serverDisk?: ServerDiskSource): number {
-  if (image.spec.source.serverRef !== undefined && serverDisk?.sizeGiB !== undefined) return serverDisk.sizeGiB;
+export function volumeSizeGiB(image: Image, defaultGiB: number, sourceDisk?: DiskSource): number {
+  if (copiesDisk(image) && sourceDisk?.sizeGiB !== undefined) return sourceDisk.sizeGiB;
   return Math.max(image.spec.minDisk ?? 0, defaultGiB, 1);
 }
 
@@ -83,7 +86,12 @@ function labelsOf(image: Image): Record<string, string> {
   return labels;
 }
 
-function dataVolumeSource(image: Image, serverDisk: ServerDiskSource | undefined): DataVolume["spec"]["source"] | undefined {
+/** The image is a copy of a disk (a server's or a volume). */
+export function copiesDisk(image: Image): boolean {
+  return image.spec.source.serverRef !== undefined || image.spec.source.volumeRef !== undefined;
+}
+
+function dataVolumeSource(image: Image, sourceDisk: DiskSource | undefined): DataVolume["spec"]["source"] | undefined {
   const { source } = image.spec;
   const namespace = image.metadata.namespace ?? "";
   if (source.http !== undefined) {
@@ -91,10 +99,10 @@ function dataVolumeSource(image: Image, serverDisk: ServerDiskSource | undefined
     return { http: { url: source.http.url, ...(checksum === undefined ? {} : { checksum }) } };
   }
   if (source.upload !== undefined) return { upload: {} };
-  if (source.serverRef !== undefined && serverDisk !== undefined) {
+  if (copiesDisk(image) && sourceDisk !== undefined) {
     return { snapshot: { namespace, name: imageSnapshotName(image.metadata.name ?? "") } };
   }
-  // volumeRef (the storage issue) and a server without a disk yet: no data source.
+  // A server without a disk yet, a volume not there yet: no data source.
   return undefined;
 }
 
@@ -105,7 +113,7 @@ export function desiredImageChildren(input: ImageChildrenInput): ImageChildren {
   const volume = imageVolumeName(imageName);
   const labels = labelsOf(image);
 
-  const source = dataVolumeSource(image, input.serverDisk);
+  const source = dataVolumeSource(image, input.sourceDisk);
   const dataVolume: DataVolumeObject | undefined =
     source === undefined
       ? undefined
@@ -140,12 +148,12 @@ export function desiredImageChildren(input: ImageChildrenInput): ImageChildren {
   };
 
   const snapshot: VolumeSnapshotObject | undefined =
-    image.spec.source.serverRef !== undefined && input.serverDisk !== undefined && !input.imported
+    copiesDisk(image) && input.sourceDisk !== undefined && !input.imported
       ? {
           apiVersion: "snapshot.storage.k8s.io/v1",
           kind: "VolumeSnapshot",
           metadata: { name: imageSnapshotName(imageName), namespace, labels },
-          spec: { source: { persistentVolumeClaimName: input.serverDisk.claimName } },
+          spec: { source: { persistentVolumeClaimName: input.sourceDisk.claimName } },
         }
       : undefined;
 

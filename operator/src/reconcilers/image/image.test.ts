@@ -18,10 +18,11 @@ describe("Glance status from the DataVolume", () => {
   const base: ImageObservation = {
     source: "http",
     dataVolume: undefined,
-    serverProblem: undefined,
-    serverGone: false,
+    sourceProblem: undefined,
+    sourceGone: false,
     deleting: false,
     protectedImage: false,
+    uploadRecorded: false,
     previous: undefined,
   };
   const dv = (phase: string, progress = "N/A", failure?: string) => ({ phase, progress, failure });
@@ -32,11 +33,16 @@ describe("Glance status from the DataVolume", () => {
     ["http, failed", { dataVolume: dv("Failed", "N/A", "no such host") }, "killed", "False"],
     ["upload, waiting for bytes", { source: "upload", dataVolume: dv("UploadReady") }, "queued", "False"],
     ["upload, bytes flowing", { source: "upload", dataVolume: dv("UploadReady", "12.00%") }, "saving", "False"],
-    ["upload, done", { source: "upload", dataVolume: dv("Succeeded") }, "active", "True"],
-    ["snapshot, server has no disk yet", { source: "serverRef", serverProblem: "no disk" }, "queued", "False"],
+    ["upload, done and recorded", { source: "upload", dataVolume: dv("Succeeded"), uploadRecorded: true }, "active", "True"],
+    ["upload, done but not recorded yet", { source: "upload", dataVolume: dv("Succeeded") }, "saving", "False"],
+    ["upload, active stays active", { source: "upload", dataVolume: dv("Succeeded"), previous: "active" }, "active", "True"],
+    ["snapshot, server has no disk yet", { source: "serverRef", sourceProblem: "no disk" }, "queued", "False"],
     ["snapshot, copying", { source: "serverRef", dataVolume: dv("CloneInProgress", "50.00%") }, "saving", "False"],
-    ["snapshot, server gone before", { source: "serverRef", serverGone: true, serverProblem: "server x does not exist" }, "killed", "False"],
-    ["from a volume (later)", { source: "volumeRef" }, "queued", "False"],
+    ["snapshot, server gone before", { source: "serverRef", sourceGone: true, sourceProblem: "server x does not exist" }, "killed", "False"],
+    ["from a volume that is not ready", { source: "volumeRef", sourceProblem: "volume data is creating" }, "queued", "False"],
+    ["from a volume, copying", { source: "volumeRef", dataVolume: dv("CloneInProgress", "50.00%") }, "saving", "False"],
+    ["from a volume, done", { source: "volumeRef", dataVolume: dv("Succeeded", "100.0%") }, "active", "True"],
+    ["from a volume gone before its copy", { source: "volumeRef", sourceGone: true, sourceProblem: "volume data does not exist" }, "killed", "False"],
     ["being deleted", { deleting: true, dataVolume: dv("Succeeded") }, "deleted", "False"],
     ["protected, deletion held", { deleting: true, protectedImage: true, dataVolume: dv("Succeeded") }, "active", "False"],
     ["active stays active when a lagging DataVolume view says otherwise", { previous: "active", dataVolume: dv("CloneInProgress") }, "active", "True"],
@@ -92,7 +98,7 @@ describe("image children", () => {
     const img = image({ source: { http: { url: "https://x/y.img", checksum: { algorithm: "sha256", value: "ab".repeat(32) } } }, minDisk: 3, visibility: "public" });
     expect(volumeSizeGiB(img, 1)).toBe(3);
     expect(volumeSizeGiB(image(), 2)).toBe(2);
-    const children = desiredImageChildren({ image: img, sizeGiB: 3, storage, serverDisk: undefined, imported: false });
+    const children = desiredImageChildren({ image: img, sizeGiB: 3, storage, sourceDisk: undefined, imported: false });
     expect(children.dataVolume?.metadata.name).toBe("cirros.image");
     expect(children.dataVolume?.spec).toEqual({
       source: { http: { url: "https://x/y.img", checksum: `sha256:${"ab".repeat(32)}` } },
@@ -107,7 +113,7 @@ describe("image children", () => {
   });
 
   it("uploads into an upload DataVolume and keeps private images to the project", () => {
-    const children = desiredImageChildren({ image: image({ source: { upload: {} }, visibility: "private" }), sizeGiB: 1, storage: {}, serverDisk: undefined, imported: false });
+    const children = desiredImageChildren({ image: image({ source: { upload: {} }, visibility: "private" }), sizeGiB: 1, storage: {}, sourceDisk: undefined, imported: false });
     expect(children.dataVolume?.spec.source).toEqual({ upload: {} });
     expect(children.role).toBeUndefined();
     expect(children.roleBinding).toBeUndefined();
@@ -117,12 +123,23 @@ describe("image children", () => {
     const img = image({ source: { serverRef: "web" } }, "snap", "project-demo");
     const disk = { claimName: "web-root", sizeGiB: 20 };
     expect(volumeSizeGiB(img, 1, disk)).toBe(20);
-    const copying = desiredImageChildren({ image: img, sizeGiB: 20, storage: {}, serverDisk: disk, imported: false });
+    const copying = desiredImageChildren({ image: img, sizeGiB: 20, storage: {}, sourceDisk: disk, imported: false });
     expect(copying.snapshot?.spec.source).toEqual({ persistentVolumeClaimName: "web-root" });
     expect(copying.dataVolume?.spec.source).toEqual({ snapshot: { namespace: "project-demo", name: "snap.image" } });
-    expect(desiredImageChildren({ image: img, sizeGiB: 20, storage: {}, serverDisk: disk, imported: true }).snapshot).toBeUndefined();
+    expect(desiredImageChildren({ image: img, sizeGiB: 20, storage: {}, sourceDisk: disk, imported: true }).snapshot).toBeUndefined();
     // No disk yet: nothing to copy from.
-    expect(desiredImageChildren({ image: img, sizeGiB: 1, storage: {}, serverDisk: undefined, imported: false }).dataVolume).toBeUndefined();
+    expect(desiredImageChildren({ image: img, sizeGiB: 1, storage: {}, sourceDisk: undefined, imported: false }).dataVolume).toBeUndefined();
+  });
+
+  it("copies a volume (upload-to-image) the same way: snapshot of its PVC, DataVolume from the snapshot", () => {
+    const img = image({ source: { volumeRef: "data" } }, "from-vol", "project-demo");
+    const disk = { claimName: "data-pvc", sizeGiB: 5 };
+    expect(volumeSizeGiB(img, 1, disk)).toBe(5);
+    const copying = desiredImageChildren({ image: img, sizeGiB: 5, storage: {}, sourceDisk: disk, imported: false });
+    expect(copying.snapshot?.spec.source).toEqual({ persistentVolumeClaimName: "data-pvc" });
+    expect(copying.dataVolume?.spec.source).toEqual({ snapshot: { namespace: "project-demo", name: "from-vol.image" } });
+    expect(copying.dataVolume?.spec.storage?.resources?.requests?.storage).toBe("5Gi");
+    expect(desiredImageChildren({ image: img, sizeGiB: 5, storage: {}, sourceDisk: disk, imported: true }).snapshot).toBeUndefined();
   });
 });
 

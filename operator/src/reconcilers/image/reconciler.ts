@@ -8,8 +8,10 @@ import {
   openstackName,
   projectOfNamespace,
   serverKind,
+  volumeKind,
   type Image,
   type Server,
+  type Volume,
 } from "../../api/index.js";
 import {
   Builtin,
@@ -35,17 +37,18 @@ import {
 } from "../../kube/index.js";
 import { imageCloneRbacName, imageSnapshotName, imageVolumeName } from "../server/names.js";
 import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from "../server/settings.js";
-import { rootDiskSizeGiB } from "../server/vm.js";
 import {
+  copiesDisk,
   desiredImageChildren,
   volumeSizeGiB,
   type DataSourceObject,
   type DataVolumeObject,
-  type ServerDiskSource,
   type VolumeSnapshotObject,
 } from "./desired.js";
 import { WrittenObjects } from "../server/written.js";
 import { failureOf, imageVerdict, type ImageSourceKind } from "./status.js";
+import { serverRootDisk, volumeDisk } from "./source-disk.js";
+import { uploadedDataFields, uploadRecordOf } from "./upload-record.js";
 
 export const IMAGE_CONTROLLER = "image";
 
@@ -59,7 +62,7 @@ export interface ImageControllerDeps {
   now?: () => Date;
 }
 
-const Index = { serverRef: "image:server-ref" } as const;
+const Index = { serverRef: "image:server-ref", volumeRef: "image:volume-ref" } as const;
 const GIB = 1024 ** 3;
 
 function sourceKind(image: Image): ImageSourceKind {
@@ -79,11 +82,15 @@ export function imageController(deps: ImageControllerDeps): Controller<Image> {
   const dataSources = deps.caches.get<DataSourceObject>(Upstream.DataSource, { labelSelector: "altostack.io/image" });
   const snapshots = deps.caches.get<VolumeSnapshotObject>(Upstream.VolumeSnapshot, { labelSelector: "altostack.io/image" });
   const servers = deps.caches.get<Server>(serverKind);
+  const volumes = deps.caches.get<Volume>(volumeKind);
   const grants = deps.caches.get(Builtin.RoleBinding, { labelSelector: "altostack.io/image" });
   const written = new WrittenObjects<Image>();
 
   images.addIndex(Index.serverRef, (i) =>
     i.spec.source.serverRef === undefined ? [] : [objectKey(i.metadata.namespace, i.spec.source.serverRef)],
+  );
+  images.addIndex(Index.volumeRef, (i) =>
+    i.spec.source.volumeRef === undefined ? [] : [objectKey(i.metadata.namespace, i.spec.source.volumeRef)],
   );
 
   const reconcile = async (key: string, ctx: ReconcileContext<Image>): Promise<ReconcileOutcome> => {
@@ -102,30 +109,24 @@ export function imageController(deps: ImageControllerDeps): Controller<Image> {
     const image = deleting ? cached : await ensureFinalizer(client, imageKind, cached, Finalizer.image);
     written.remember(cached, image);
 
-    // A snapshot image copies its server's root disk; the server must have one.
-    let serverDisk: ServerDiskSource | undefined;
-    let serverProblem: string | undefined;
-    let serverGone = false;
-    const serverRef = image.spec.source.serverRef;
-    if (serverRef !== undefined) {
-      const server = servers.get(objectKey(namespace, serverRef));
-      const rootDisk = server?.status?.rootDisk;
-      if (server === undefined) {
-        serverGone = true;
-        serverProblem = `server ${serverRef} does not exist`;
-      } else if (rootDisk === undefined || server.status?.flavor === undefined || server.status.image === undefined) {
-        serverProblem = `server ${serverRef} has no root disk yet`;
-      } else {
-        serverDisk = { claimName: rootDisk, sizeGiB: rootDiskSizeGiB(server.status.flavor, server.status.image) };
-      }
-    }
+    // A snapshot image copies its server's root disk, an image from a volume the volume's PVC.
+    const { serverRef, volumeRef } = image.spec.source;
+    const lookup =
+      serverRef !== undefined
+        ? serverRootDisk(serverRef, servers.get(objectKey(namespace, serverRef)))
+        : volumeRef !== undefined
+          ? volumeDisk(volumeRef, volumes.get(objectKey(namespace, volumeRef)))
+          : undefined;
+    const sourceDisk = lookup !== undefined && "disk" in lookup ? lookup.disk : undefined;
+    const sourceProblem = lookup !== undefined && "problem" in lookup ? lookup.problem : undefined;
+    const sourceGone = lookup !== undefined && "gone" in lookup && lookup.gone;
 
-    const sizeGiB = volumeSizeGiB(image, settings.imageSizeGiB, serverDisk);
+    const sizeGiB = volumeSizeGiB(image, settings.imageSizeGiB, sourceDisk);
     const children = desiredImageChildren({
       image,
       sizeGiB,
       storage: { accessModes: settings.diskAccessModes, storageClassName: settings.storageClassName },
-      serverDisk,
+      sourceDisk,
       imported: dv?.status?.phase === "Succeeded",
     });
 
@@ -145,20 +146,31 @@ export function imageController(deps: ImageControllerDeps): Controller<Image> {
       }
     }
 
+    const uploadRecord = image.spec.source.upload === undefined ? undefined : uploadRecordOf(image.metadata.annotations);
     const verdict = imageVerdict({
       source: sourceKind(image),
+      uploadRecorded: uploadRecord !== undefined,
       dataVolume:
         dv === undefined ? undefined : { phase: dv.status?.phase, progress: dv.status?.progress, failure: failureOf(dv.status?.conditions) },
-      serverProblem,
-      serverGone,
+      sourceProblem,
+      sourceGone,
       deleting,
       protectedImage,
       previous: image.status?.status,
     });
     if (verdict.status === "killed" && image.status?.status !== "killed") deps.events.warning(image, "ImportFailed", verdict.ready.message);
     const active = verdict.status === "active";
+    // The PVC an upload goes into, named only while CDI accepts it (the image API waits for it).
+    const uploadClaim = image.spec.source.upload !== undefined && dv?.status?.phase === "UploadReady" ? (dv.status.claimName ?? volume) : undefined;
     const status: NonNullable<Image["status"]> = {
       ...image.status,
+      ...(image.spec.source.upload !== undefined
+        ? uploadedDataFields(uploadRecord, active, image.status ?? {})
+        : // A copied disk's data is its whole raw volume (no checksum: the bytes are never read here).
+          copiesDisk(image) && active
+          ? { size: sizeGiB * GIB }
+          : {}),
+      uploadClaim,
       observedGeneration: image.metadata.generation,
       status: verdict.status,
       progress: dv?.status?.progress,
@@ -194,6 +206,7 @@ export function imageController(deps: ImageControllerDeps): Controller<Image> {
   }
 
   const byServer = (server: KubeObject): string[] => images.byIndex(Index.serverRef, keyOf(server)).map(keyOf);
+  const byVolume = (volume: KubeObject): string[] => images.byIndex(Index.volumeRef, keyOf(volume)).map(keyOf);
 
   return new Controller<Image>({
     name: IMAGE_CONTROLLER,
@@ -203,6 +216,7 @@ export function imageController(deps: ImageControllerDeps): Controller<Image> {
       watchOf(dataSources, ownerKeysFor(imageKind)),
       watchOf(snapshots, ownerKeysFor(imageKind)),
       watchOf(servers, byServer),
+      watchOf(volumes, byVolume),
       watchOf(grants, ownerKeysFor(imageKind)),
     ],
     reconcile,

@@ -15,12 +15,14 @@ export type ImageSourceKind = "http" | "upload" | "serverRef" | "volumeRef";
 export interface ImageObservation {
   source: ImageSourceKind;
   dataVolume: DataVolumeObservation | undefined;
-  /** serverRef: why the server's disk cannot be snapshotted (no such server, no disk yet). */
-  serverProblem: string | undefined;
-  /** serverRef: the server's disk was never snapshotted and the server is gone: the image cannot be made. */
-  serverGone: boolean;
+  /** serverRef/volumeRef: why the disk cannot be snapshotted (no such server or volume, no disk yet). */
+  sourceProblem: string | undefined;
+  /** serverRef/volumeRef: the disk was never snapshotted and its server or volume is gone: the image cannot be made. */
+  sourceGone: boolean;
   deleting: boolean;
   protectedImage: boolean;
+  /** upload: the image API recorded the size and checksums of the data it streamed. */
+  uploadRecorded: boolean;
   /** The status reported so far: an active image stays active (Glance's states only move forward). */
   previous: ImageStatus | undefined;
 }
@@ -59,19 +61,14 @@ export function imageVerdict(o: ImageObservation): ImageVerdict {
       ready: { status: "False", reason: Reason.ImportFailed, message: `image data could not be imported: ${dv.failure ?? "the import failed"}` },
     };
   }
+  if (dv?.phase === "Succeeded" && o.source === "upload" && !o.uploadRecorded && o.previous !== "active") {
+    // The image API writes its record before the last byte reaches CDI; this is the moment in between.
+    return { status: "saving", ready: { status: "False", reason: Reason.Progressing, message: "image data uploaded; recording its size and checksums" } };
+  }
   if (dv?.phase === "Succeeded" || (o.previous === "active" && dv !== undefined)) {
     return { status: "active", ready: { status: "True", reason: Reason.Reconciled, message: "image is active" } };
   }
   switch (o.source) {
-    case "volumeRef":
-      return {
-        status: "queued",
-        ready: {
-          status: "False",
-          reason: Reason.NotSupported,
-          message: "images from volumes (volume upload-to-image) are not supported yet; they come with block storage",
-        },
-      };
     case "upload":
       if (dv?.phase === "UploadReady" && hasTransferStarted(dv.progress)) {
         return { status: "saving", ready: { status: "False", reason: Reason.Progressing, message: `image data is being uploaded${progressNote(dv)}` } };
@@ -85,19 +82,22 @@ export function imageVerdict(o: ImageObservation): ImageVerdict {
         },
       };
     case "serverRef":
-      if (o.serverGone && dv === undefined) {
+    case "volumeRef": {
+      const what = o.source === "serverRef" ? "the server's disk" : "the volume";
+      if (o.sourceGone && dv === undefined) {
         return {
           status: "killed",
-          ready: { status: "False", reason: Reason.ImportFailed, message: o.serverProblem ?? "the server to snapshot is gone" },
+          ready: { status: "False", reason: Reason.ImportFailed, message: o.sourceProblem ?? `${what} to copy is gone` },
         };
       }
-      if (o.serverProblem !== undefined && dv === undefined) {
-        return { status: "queued", ready: { status: "False", reason: Reason.DependencyNotReady, message: o.serverProblem } };
+      if (o.sourceProblem !== undefined && dv === undefined) {
+        return { status: "queued", ready: { status: "False", reason: Reason.DependencyNotReady, message: o.sourceProblem } };
       }
       return {
         status: "saving",
-        ready: { status: "False", reason: Reason.Progressing, message: `copying the server's disk into the image${progressNote(dv)}` },
+        ready: { status: "False", reason: Reason.Progressing, message: `copying ${what} into the image${progressNote(dv)}` },
       };
+    }
     case "http":
       return dv === undefined
         ? { status: "queued", ready: { status: "False", reason: Reason.Progressing, message: "image import is queued" } }
