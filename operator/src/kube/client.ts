@@ -3,12 +3,14 @@
 // streaming without buffering, and lets nock intercept every request in tests.
 import http from "node:http";
 import https from "node:https";
+import type { Duplex } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { KubeApiError, KubeRequestError, isGone, isNotFound, statusSchema, type KubeStatus } from "./errors.js";
 import { apiPath, apiVersionOf, type KubeObject, type ResourceType } from "./resources.js";
+import { newWebsocketKey, websocketAccept } from "./websocket.js";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -32,6 +34,24 @@ export interface RawResponse {
   statusCode: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+}
+
+export interface UpgradeOptions {
+  /** Absolute API path of a websocket endpoint, e.g. a KubeVirt `…/virtualmachineinstances/{name}/vnc`. */
+  path: string;
+  /** Sec-WebSocket-Protocol values to offer. */
+  protocols: readonly string[];
+  /** Deadline for the handshake in ms. Defaults to the client's requestTimeoutMs. */
+  timeoutMs?: number;
+}
+
+export interface UpgradedConnection {
+  /** The raw connection after the handshake: websocket frames both ways (ours must be masked). */
+  socket: Duplex;
+  /** Bytes the server sent right after its 101 answer (already frames). */
+  head: Buffer;
+  /** The subprotocol the server chose. */
+  protocol: string | undefined;
 }
 
 export interface Impersonation {
@@ -346,6 +366,72 @@ export class KubeClient implements ListWatchClient {
     }
   }
 
+  /**
+   * A websocket to the apiserver (e.g. KubeVirt's console and VNC subresources) as this client's identity,
+   * with the same TLS material, credentials and impersonation as every request. Resolves after a 101 whose
+   * Sec-WebSocket-Accept proves the server read our key; any other answer is a KubeApiError.
+   */
+  async upgrade(opts: UpgradeOptions): Promise<UpgradedConnection> {
+    const method = "GET";
+    let prepared: Prepared;
+    try {
+      prepared = await this.transport.prepare();
+    } catch (e) {
+      throw new KubeRequestError("cannot load credentials from kubeconfig", method, opts.path, { cause: e });
+    }
+    const url = new URL(this.transport.server.toString());
+    url.pathname = url.pathname.replace(/\/$/, "") + opts.path;
+    const key = newWebsocketKey();
+    const headers: Record<string, string | string[]> = {
+      ...prepared.headers,
+      ...this.identityHeaders,
+      "User-Agent": this.transport.userAgent,
+      Connection: "Upgrade",
+      Upgrade: "websocket",
+      "Sec-WebSocket-Version": "13",
+      "Sec-WebSocket-Key": key,
+      ...(opts.protocols.length === 0 ? {} : { "Sec-WebSocket-Protocol": opts.protocols.join(", ") }),
+    };
+    const timeoutMs = opts.timeoutMs ?? this.transport.requestTimeoutMs;
+    const send = this.transport.isHttps ? https.request : http.request;
+    return new Promise<UpgradedConnection>((resolve, reject) => {
+      // A dedicated connection: an upgraded socket leaves the agent's pool for good.
+      const tls = prepared.agent instanceof https.Agent ? tlsOptionsOf(prepared.agent.options) : {};
+      const req = send(url, { method, headers, auth: prepared.auth, agent: false, ...tls });
+      const timer = setTimeout(() => {
+        req.destroy(new KubeRequestError(`websocket handshake timed out after ${timeoutMs} ms`, method, opts.path));
+      }, timeoutMs).unref();
+      req.on("upgrade", (response, socket, head) => {
+        clearTimeout(timer);
+        if (response.headers["sec-websocket-accept"] !== websocketAccept(key)) {
+          socket.destroy();
+          reject(new KubeRequestError("websocket handshake failed: wrong Sec-WebSocket-Accept", method, opts.path));
+          return;
+        }
+        const protocol = response.headers["sec-websocket-protocol"];
+        resolve({ socket, head, protocol: typeof protocol === "string" ? protocol : undefined });
+      });
+      req.on("response", (response) => {
+        clearTimeout(timer);
+        const statusCode = response.statusCode ?? 0;
+        if (statusCode === 401) this.transport.invalidateCredentials();
+        readBody(response).then(
+          (body) => {
+            reject(KubeApiError.fromResponse(statusCode === 101 ? 502 : statusCode, body, method, opts.path));
+          },
+          (e: unknown) => {
+            reject(new KubeRequestError("websocket handshake failed", method, opts.path, { cause: e }));
+          },
+        );
+      });
+      req.on("error", (e) => {
+        clearTimeout(timer);
+        reject(e instanceof KubeRequestError ? e : new KubeRequestError("websocket handshake failed", method, opts.path, { cause: e }));
+      });
+      req.end();
+    });
+  }
+
   // ---- typed operations ----
 
   /** The object, or undefined when it does not exist. */
@@ -648,6 +734,20 @@ export class KubeClient implements ListWatchClient {
       throw wrapFailure(e, reason, opts);
     }
   }
+}
+
+/** Only the TLS material of an agent's options (they also hold socket fields such as `path` that must not leak into a request). */
+function tlsOptionsOf(options: https.AgentOptions): https.RequestOptions {
+  const { ca, cert, key, pfx, passphrase, servername, rejectUnauthorized } = options;
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(pfx === undefined ? {} : { pfx }),
+    ...(passphrase === undefined ? {} : { passphrase }),
+    ...(servername === undefined ? {} : { servername }),
+    ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+  };
 }
 
 // A function rather than an inline check so TypeScript does not keep a stale narrowing across awaits.

@@ -16,3 +16,4 @@ export * from "./log.js";
 export * from "./events.js";
 export * from "./cache-set.js";
 export * from "./shutdown.js";
+export * from "./websocket.js";

@@ -10,20 +10,40 @@
 // refuses loopback addresses ("may not be in the loopback range"), and a bare control plane has no
 // routable address to offer.
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import https from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import os from "node:os";
 import path from "node:path";
 import { TLSSocket } from "node:tls";
 import { z } from "zod";
-import { Builtin, Upstream, isNotFound, type KubeClient, type KubeObject, type Logger, type ResourceType } from "../kube/index.js";
+import {
+  Builtin,
+  FrameDecoder,
+  KUBEVIRT_PLAIN_SUBPROTOCOL,
+  Opcode,
+  Upstream,
+  encodeFrame,
+  isNotFound,
+  isWebsocketKey,
+  offeredSubprotocols,
+  websocketAccept,
+  type KubeClient,
+  type KubeObject,
+  type Logger,
+  type ResourceType,
+} from "../kube/index.js";
 import { createIfAbsent, type SimContext } from "./runtime.js";
 import {
   SUBRESOURCE_GROUP,
   SUBRESOURCE_VERSION,
+  RFB_BANNER,
   apiGroup,
+  consoleRefusal,
+  parseConsolePath,
   apiResourceList,
   parseSubresourcePath,
   statusBody,
@@ -32,6 +52,8 @@ import {
   type SubresourceRequest,
 } from "./subresources-state.js";
 import { Manager } from "./types.js";
+import { answerUploadApi, startUploadProxy, type UploadProxy } from "./upload-proxy.js";
+import { UPLOAD_GROUP, UPLOAD_VERSION, parseUploadApiPath } from "./upload-state.js";
 
 const APIService: ResourceType = {
   group: "apiregistration.k8s.io",
@@ -44,6 +66,9 @@ const Service: ResourceType = { group: "", version: "v1", kind: "Service", plura
 
 export const VIRT_API = { namespace: "kubevirt", service: "virt-api" } as const;
 const APISERVICE_NAME = `${SUBRESOURCE_VERSION}.${SUBRESOURCE_GROUP}`;
+/** cdi-apiserver's aggregated API (UploadTokenRequest), served by the same server behind its own Service. */
+export const CDI_API = { namespace: "cdi", service: "cdi-api" } as const;
+const UPLOAD_APISERVICE_NAME = `${UPLOAD_VERSION}.${UPLOAD_GROUP}`;
 
 /** What the kube-apiserver publishes for aggregated APIs (kube-system/extension-apiserver-authentication). */
 const authConfigSchema = z.object({
@@ -55,6 +80,8 @@ const authConfigSchema = z.object({
 
 export interface SubresourcesApi {
   port: number;
+  /** cdi-uploadproxy: where upload.cdi.kubevirt.io tokens are good for streaming a PVC's data. */
+  uploadProxy: UploadProxy;
   stop(): Promise<void>;
 }
 
@@ -76,16 +103,24 @@ export async function startSubresourcesApi(ctx: SimContext, opts: { readyTimeout
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), "altostack-virt-api-"));
   try {
-    const tls = await servingCertificate(dir, `${VIRT_API.service}.${VIRT_API.namespace}.svc`);
+    const tls = await servingCertificate(dir, [`${VIRT_API.service}.${VIRT_API.namespace}.svc`, `${CDI_API.service}.${CDI_API.namespace}.svc`]);
+    const uploadSecret = randomBytes(32);
     const server = https.createServer(
       { cert: tls.cert, key: tls.key, ca: auth.caPem, requestCert: true, rejectUnauthorized: false },
       (req, res) => {
-        handle(ctx, log, auth.allowedNames, req, res).catch((e: unknown) => {
+        handle(ctx, log, auth.allowedNames, uploadSecret, req, res).catch((e: unknown) => {
           log.error({ err: e }, "subresource request failed");
           if (!res.headersSent) send(res, 500, statusBody(500, "InternalError", e instanceof Error ? e.message : String(e)));
         });
       },
     );
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on("error", () => undefined); // a client gone mid-stream is no failure of ours
+      openConsole(ctx, log, auth.allowedNames, req, socket, head).catch((e: unknown) => {
+        log.error({ err: e }, "console request failed");
+        refuseUpgrade(socket, 500, statusBody(500, "InternalError", e instanceof Error ? e.message : String(e)));
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => {
@@ -94,14 +129,20 @@ export async function startSubresourcesApi(ctx: SimContext, opts: { readyTimeout
     });
     const port = (server.address() as AddressInfo).port;
     await register(ctx.client, port, tls.caPem);
-    await waitAvailable(ctx.client, port, opts.readyTimeoutMs ?? 30_000);
-    log.info({ port, apiService: APISERVICE_NAME }, "serving subresources.kubevirt.io");
+    await waitAvailable(ctx.client, APISERVICE_NAME, port, opts.readyTimeoutMs ?? 30_000);
+    await waitAvailable(ctx.client, UPLOAD_APISERVICE_NAME, port, opts.readyTimeoutMs ?? 30_000);
+    const uploadProxy = await startUploadProxy(ctx, { cert: tls.cert, key: tls.key, caFile: path.join(dir, "ca.crt"), dataDir: path.join(dir, "uploads"), secret: uploadSecret });
+    log.info({ port, apiServices: [APISERVICE_NAME, UPLOAD_APISERVICE_NAME] }, "serving subresources.kubevirt.io and upload.cdi.kubevirt.io");
     return {
       port,
+      uploadProxy,
       stop: async () => {
-        await unregister(ctx.client, port).catch((e: unknown) => {
-          log.warn({ err: e }, "could not remove the APIService");
-        });
+        await uploadProxy.stop();
+        for (const name of [APISERVICE_NAME, UPLOAD_APISERVICE_NAME]) {
+          await unregister(ctx.client, name, port).catch((e: unknown) => {
+            log.warn({ err: e, apiService: name }, "could not remove the APIService");
+          });
+        }
         server.closeAllConnections();
         await new Promise<void>((resolve) => {
           server.close(() => {
@@ -139,7 +180,14 @@ function frontProxyCaller(req: IncomingMessage, allowedNames: readonly string[])
   return { ok: true, user: typeof user === "string" ? user : "" };
 }
 
-async function handle(ctx: SimContext, log: Logger, allowedNames: readonly string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  ctx: SimContext,
+  log: Logger,
+  allowedNames: readonly string[],
+  uploadSecret: Buffer,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const caller = frontProxyCaller(req, allowedNames);
   if (!caller.ok) {
     send(res, 401, statusBody(401, "Unauthorized", caller.why));
@@ -155,6 +203,13 @@ async function handle(ctx: SimContext, log: Logger, allowedNames: readonly strin
     send(res, 200, url.startsWith("/openapi/v2") ? { swagger: "2.0", info: { title: "KubeVirt API", version: "v1" }, paths: {} } : { paths: {} });
     return;
   }
+  const uploadRequest = parseUploadApiPath(method, url);
+  if (uploadRequest !== undefined) {
+    const outcome = answerUploadApi(ctx, uploadRequest, await readRequestBody(req), uploadSecret);
+    if (uploadRequest.kind === "tokenRequest") log.info({ user: caller.user, namespace: uploadRequest.namespace, code: outcome.code }, "upload token request");
+    send(res, outcome.code, outcome.body);
+    return;
+  }
   const request = parseSubresourcePath(method, url);
   if (request === undefined) {
     send(res, 404, statusBody(404, "NotFound", `the server could not find the requested resource (${method} ${url})`));
@@ -166,6 +221,75 @@ async function handle(ctx: SimContext, log: Logger, allowedNames: readonly strin
     log.info({ user: caller.user, ...request, code: outcome.code }, "subresource request");
   }
   send(res, outcome.code, outcome.body);
+}
+
+/**
+ * virt-api's console and VNC subresources: a websocket (subprotocol plain.kubevirt.io) to the guest. There is no
+ * guest here, so VNC sends the RFB banner a VNC server opens with, and the serial console echoes what it gets.
+ */
+async function openConsole(ctx: SimContext, log: Logger, allowedNames: readonly string[], req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const caller = frontProxyCaller(req, allowedNames);
+  if (!caller.ok) {
+    refuseUpgrade(socket, 401, statusBody(401, "Unauthorized", caller.why));
+    return;
+  }
+  const request = parseConsolePath(req.method ?? "GET", req.url ?? "/");
+  const key = req.headers["sec-websocket-key"];
+  if (request === undefined || !isWebsocketKey(key)) {
+    refuseUpgrade(socket, 404, statusBody(404, "NotFound", `the server could not find the requested resource (${req.method ?? ""} ${req.url ?? ""})`));
+    return;
+  }
+  const vmi = await ctx.client.get(Upstream.VirtualMachineInstance, request.name, request.namespace);
+  const refusal = consoleRefusal(vmi as Parameters<typeof consoleRefusal>[0], request.name);
+  if (refusal !== undefined) {
+    refuseUpgrade(socket, refusal.code, statusBody(refusal.code, refusal.reason, refusal.message));
+    return;
+  }
+  const protocol = offeredSubprotocols(req.headers["sec-websocket-protocol"]).includes(KUBEVIRT_PLAIN_SUBPROTOCOL) ? KUBEVIRT_PLAIN_SUBPROTOCOL : undefined;
+  socket.write(
+    [
+      "HTTP/1.1 101 Switching Protocols",
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      `Sec-WebSocket-Accept: ${websocketAccept(key)}`,
+      ...(protocol === undefined ? [] : [`Sec-WebSocket-Protocol: ${protocol}`]),
+      "",
+      "",
+    ].join("\r\n"),
+  );
+  log.info({ user: caller.user, ...request }, "console opened");
+  if (request.console === "vnc") socket.write(encodeFrame(Opcode.binary, Buffer.from(RFB_BANNER, "latin1")));
+  const decoder = new FrameDecoder(1024 * 1024);
+  const onData = (chunk: Buffer): void => {
+    let frames;
+    try {
+      frames = decoder.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (frame.opcode === Opcode.close) {
+        socket.end(encodeFrame(Opcode.close, frame.payload.subarray(0, 2)));
+        return;
+      }
+      if (frame.opcode === Opcode.ping) socket.write(encodeFrame(Opcode.pong, frame.payload));
+      else if (request.console === "console" && (frame.opcode === Opcode.binary || frame.opcode === Opcode.text || frame.opcode === Opcode.continuation)) {
+        socket.write(encodeFrame(Opcode.binary, frame.payload));
+      }
+    }
+  };
+  socket.on("data", onData);
+  if (head.length > 0) onData(head);
+}
+
+/** An HTTP error answer on a socket that asked for an upgrade. */
+function refuseUpgrade(socket: Duplex, code: number, body: unknown): void {
+  if (socket.destroyed) return;
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? "Error"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
 }
 
 async function perform(ctx: SimContext, request: SubresourceRequest): Promise<{ code: number; body: unknown }> {
@@ -258,29 +382,57 @@ async function register(client: KubeClient, port: number, caPem: string): Promis
     } as KubeObject,
     { fieldManager: "virt-operator" },
   );
+  await createIfAbsent(client, Builtin.Namespace, { apiVersion: "v1", kind: "Namespace", metadata: { name: CDI_API.namespace } }, Manager.cdi);
+  await client.apply(
+    Service,
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: CDI_API.service, namespace: CDI_API.namespace },
+      spec: { type: "ExternalName", externalName: "localhost", ports: [{ name: "https", port, protocol: "TCP" }] },
+    } as KubeObject,
+    { fieldManager: "cdi-operator" },
+  );
+  await client.apply(
+    APIService,
+    {
+      apiVersion: "apiregistration.k8s.io/v1",
+      kind: "APIService",
+      metadata: { name: UPLOAD_APISERVICE_NAME, labels: { "cdi.kubevirt.io": "cdi-apiserver" } },
+      spec: {
+        group: UPLOAD_GROUP,
+        version: UPLOAD_VERSION,
+        groupPriorityMinimum: 1000,
+        versionPriority: 15,
+        service: { namespace: CDI_API.namespace, name: CDI_API.service, port },
+        caBundle: Buffer.from(caPem).toString("base64"),
+      },
+    } as KubeObject,
+    { fieldManager: "cdi-operator" },
+  );
 }
 
 /** Removes the APIService if it is still ours (another simulator may have taken over since). */
-async function unregister(client: KubeClient, port: number): Promise<void> {
-  const current = await client.get<ApiServiceObject>(APIService, APISERVICE_NAME);
+async function unregister(client: KubeClient, name: string, port: number): Promise<void> {
+  const current = await client.get<ApiServiceObject>(APIService, name);
   if (current?.spec?.service?.port !== port) return;
-  await client.delete(APIService, APISERVICE_NAME, undefined, { preconditions: { resourceVersion: current.metadata.resourceVersion ?? "" } }).catch((e: unknown) => {
+  await client.delete(APIService, name, undefined, { preconditions: { resourceVersion: current.metadata.resourceVersion ?? "" } }).catch((e: unknown) => {
     if (!isNotFound(e)) throw e;
   });
 }
 
 /** The aggregator proxies only to an APIService it found Available; that takes one discovery round trip. */
-async function waitAvailable(client: KubeClient, port: number, timeoutMs: number): Promise<void> {
+async function waitAvailable(client: KubeClient, name: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    const current = await client.get<ApiServiceObject>(APIService, APISERVICE_NAME);
+    const current = await client.get<ApiServiceObject>(APIService, name);
     const available = current?.status?.conditions?.find((c) => c.type === "Available");
     if (current?.spec?.service?.port === port && available?.status === "True") return;
     last = available?.message ?? "no Available condition yet";
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`APIService ${APISERVICE_NAME} did not become Available within ${timeoutMs} ms: ${last}`);
+  throw new Error(`APIService ${name} did not become Available within ${timeoutMs} ms: ${last}`);
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -295,7 +447,8 @@ async function readRequestBody(req: IncomingMessage): Promise<string> {
 }
 
 /** A throwaway CA and a serving certificate for the Service's DNS name (what the aggregator verifies). */
-async function servingCertificate(dir: string, dnsName: string): Promise<{ cert: string; key: string; caPem: string }> {
+async function servingCertificate(dir: string, dnsNames: readonly string[]): Promise<{ cert: string; key: string; caPem: string }> {
+  const [dnsName = "localhost"] = dnsNames;
   const config = path.join(dir, "openssl.cnf");
   await writeFile(
     config,
@@ -312,7 +465,7 @@ async function servingCertificate(dir: string, dnsName: string): Promise<{ cert:
       "basicConstraints = critical, CA:FALSE",
       "keyUsage = critical, digitalSignature, keyEncipherment",
       "extendedKeyUsage = serverAuth",
-      `subjectAltName = DNS:${dnsName}, DNS:localhost, IP:127.0.0.1`,
+      `subjectAltName = ${dnsNames.map((n) => `DNS:${n}`).join(", ")}, DNS:localhost, IP:127.0.0.1`,
       "",
     ].join("\n"),
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { apiResourceList, parseSubresourcePath, vmOperationEffect, vmiOperationEffect } from "./subresources-state.js";
+import { apiResourceList, consoleRefusal, parseConsolePath, parseSubresourcePath, vmOperationEffect, vmiOperationEffect } from "./subresources-state.js";
 import type { VM, VMI } from "./types.js";
 
 const BASE = "/apis/subresources.kubevirt.io/v1/namespaces/ns";
@@ -87,5 +87,26 @@ describe("VM operations", () => {
     expect(vmOperationEffect("stop", vm("Always"), vmi(), "web")).toEqual({ kind: "runStrategy", runStrategy: "Halted" });
     expect(vmOperationEffect("start", vm("Manual"), undefined, "web")).toEqual({ kind: "stateChange", requests: [{ action: "Start" }] });
     expect(vmOperationEffect("migrate", vm("Always"), vmi(), "web")).toEqual({ kind: "migrate", vmiName: "web" });
+  });
+});
+
+describe("console subresources", () => {
+  it("parses GET …/virtualmachineinstances/{name}/vnc and /console only", () => {
+    expect(parseConsolePath("GET", `${BASE}/virtualmachineinstances/vm-1/vnc`)).toEqual({ namespace: "ns", name: "vm-1", console: "vnc" });
+    expect(parseConsolePath("GET", `${BASE}/virtualmachineinstances/vm-1/console?x=1`)).toEqual({ namespace: "ns", name: "vm-1", console: "console" });
+    expect(parseConsolePath("PUT", `${BASE}/virtualmachineinstances/vm-1/vnc`)).toBeUndefined();
+    expect(parseConsolePath("GET", `${BASE}/virtualmachines/vm-1/vnc`)).toBeUndefined();
+  });
+
+  it("refuses a missing VMI (404) and one that is not running (409), as virt-api", () => {
+    expect(consoleRefusal(undefined, "vm-1")).toMatchObject({ code: 404 });
+    expect(consoleRefusal(vmi({ phase: "Scheduling" }), "vm-1")).toMatchObject({ code: 409, message: expect.stringContaining("VMI is not running") as unknown });
+    expect(consoleRefusal(vmi({ phase: "Running", deleting: true }), "vm-1")).toMatchObject({ code: 409 });
+    expect(consoleRefusal(vmi({ phase: "Running" }), "vm-1")).toBeUndefined();
+  });
+
+  it("lists the consoles in discovery", () => {
+    const names = (apiResourceList().resources as { name: string }[]).map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(["virtualmachineinstances/vnc", "virtualmachineinstances/console"]));
   });
 });

@@ -123,6 +123,31 @@ export function vmOperationEffect(op: VmOperation, vm: VM | undefined, vmi: VMI 
   }
 }
 
+// ---- consoles (websocket upgrades) ----
+
+export const CONSOLES = ["console", "vnc"] as const;
+export type ConsoleKind = (typeof CONSOLES)[number];
+
+/** virt-api's console banner for VNC: the first bytes an RFB server sends (RFC 6143 §7.1.1). */
+export const RFB_BANNER = "RFB 003.008\n";
+
+/** Parses `GET /apis/subresources.kubevirt.io/v1/namespaces/{ns}/virtualmachineinstances/{name}/console|vnc`. */
+export function parseConsolePath(method: string, path: string): { namespace: string; name: string; console: ConsoleKind } | undefined {
+  const clean = path.split("?")[0]?.replace(/\/+$/, "") ?? "";
+  const match = new RegExp(`^/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}/namespaces/([^/]+)/virtualmachineinstances/([^/]+)/(console|vnc)$`).exec(clean);
+  if (match === null || method !== "GET") return undefined;
+  const [, namespace = "", name = "", console = ""] = match;
+  return { namespace: decodeURIComponent(namespace), name: decodeURIComponent(name), console: console as ConsoleKind };
+}
+
+/** virt-api refuses a console of a VMI that does not exist (404) or is not running (409). */
+export function consoleRefusal(vmi: VMI | undefined, name: string): Refusal | undefined {
+  if (vmi === undefined) return { code: 404, reason: "NotFound", message: `virtualmachineinstance.kubevirt.io "${name}" not found` };
+  const running = vmi.status?.phase === "Running" && vmi.metadata.deletionTimestamp === undefined;
+  if (!running) return { code: 409, reason: "Conflict", message: `Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "${name}": VMI is not running` };
+  return undefined;
+}
+
 /** The resources this group serves, as discovery lists them. */
 export function apiResourceList(): Record<string, unknown> {
   const resource = (parent: string, op: string) => ({
@@ -141,6 +166,7 @@ export function apiResourceList(): Record<string, unknown> {
       { name: "virtualmachines", singularName: "", namespaced: true, kind: "VirtualMachine", verbs: [] },
       ...VMI_OPERATIONS.map((op) => resource("virtualmachineinstances", op)),
       ...VM_OPERATIONS.map((op) => resource("virtualmachines", op)),
+      ...CONSOLES.map((c) => ({ ...resource("virtualmachineinstances", c), verbs: ["get"] })),
     ],
   };
 }

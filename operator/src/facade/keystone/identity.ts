@@ -214,10 +214,18 @@ export class IdentityService {
 
   /** The token's identity as of now; 401 when it is not (or no longer) valid. */
   validate(token: string): ValidToken {
-    const now = this.now().getTime();
-    const verified = this.opts.signer.verify(token, now);
+    const verified = this.opts.signer.verify(token, this.now().getTime());
     if (!verified.ok) throw this.denied(AUTH_FAILED);
-    const payload = verified.payload;
+    return this.validatePayload(token, verified.payload);
+  }
+
+  /**
+   * The identity a token payload grants as of now (revocation, user, project, roles), for a payload whose
+   * signature was checked already: a Keystone token's, or the one a console token carries.
+   */
+  validatePayload(token: string, payload: TokenPayload): ValidToken {
+    const now = this.now().getTime();
+    if (payload.exp <= now) throw this.denied(AUTH_FAILED);
     if (this.isRevoked(payload.a)) throw this.denied(AUTH_FAILED);
     const user = this.userById(payload.u);
     if (user === undefined || user.spec.enabled === false) throw this.denied(AUTH_FAILED);

@@ -44,19 +44,36 @@ export class TokenSigner {
   }
 
   sign(payload: TokenPayload): string {
-    const body = Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
-    const primary = this.keys[0] as Buffer;
-    return `${body}.${mac(primary, body).toString("base64url")}`;
+    return this.seal(KEYSTONE_PURPOSE, payload);
   }
 
   verify(token: string, nowMs: number): VerifyResult {
+    return this.open(KEYSTONE_PURPOSE, tokenPayloadSchema, token, nowMs);
+  }
+
+  /**
+   * Any other signed, expiring value (console tokens): the same keys and format, with the purpose mixed into the
+   * MAC, so a value signed for one purpose never verifies for another (a console token is no Keystone token).
+   */
+  seal(purpose: string, payload: { exp: number }): string {
+    const body = Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
+    const primary = this.keys[0] as Buffer;
+    return `${body}.${mac(primary, purpose, body).toString("base64url")}`;
+  }
+
+  open<S extends z.ZodType<{ exp: number }>>(
+    purpose: string,
+    schema: S,
+    token: string,
+    nowMs: number,
+  ): { ok: true; payload: z.output<S> } | { ok: false; reason: "malformed" | "signature" | "expired" } {
     if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "malformed" };
     const dot = token.indexOf(".");
     if (dot <= 0 || dot !== token.lastIndexOf(".")) return { ok: false, reason: "malformed" };
     const body = token.slice(0, dot);
     const given = Buffer.from(token.slice(dot + 1), "base64url");
     const valid = this.keys.some((key) => {
-      const expected = mac(key, body);
+      const expected = mac(key, purpose, body);
       return given.length === expected.length && timingSafeEqual(given, expected);
     });
     if (!valid) return { ok: false, reason: "signature" };
@@ -66,15 +83,19 @@ export class TokenSigner {
     } catch {
       return { ok: false, reason: "malformed" };
     }
-    const parsed = tokenPayloadSchema.safeParse(json);
+    const parsed = schema.safeParse(json);
     if (!parsed.success) return { ok: false, reason: "malformed" };
     if (parsed.data.exp <= nowMs) return { ok: false, reason: "expired" };
     return { ok: true, payload: parsed.data };
   }
 }
 
-function mac(key: Buffer, body: string): Buffer {
-  return createHmac("sha256", key).update(body).digest();
+/** Keystone tokens are MACed over the body alone (tokens issued before purposes existed stay valid). */
+const KEYSTONE_PURPOSE = "";
+
+function mac(key: Buffer, purpose: string, body: string): Buffer {
+  // "." never occurs in base64url, so `purpose.body` is unambiguous.
+  return createHmac("sha256", key).update(purpose === KEYSTONE_PURPOSE ? body : `${purpose}.${body}`).digest();
 }
 
 /** A Keystone-style audit id: 16 random bytes, base64url (22 characters). */

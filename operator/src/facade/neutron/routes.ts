@@ -141,7 +141,9 @@ export function neutronService(deps: ServiceDeps): Service {
     const others = store
       .all<Network>(networkKind)
       .filter((n) => n.metadata.namespace !== ownNamespace && (n.spec.shared === true || n.spec.external === true || caller.cloudAdmin));
-    return [...own, ...others];
+    // Neutron deletes synchronously: a network whose finalizer still holds it (its attachment definition going
+    // away) is already gone for clients, which GET it after DELETE and expect 404 (gophercloud, Terraform).
+    return [...own, ...others].filter((n) => n.metadata.deletionTimestamp === undefined);
   };
   const networkOr404 = async (caller: Caller, id: string, forWrite = false): Promise<Network> => {
     const network = (await visibleNetworks(caller)).find((n) => n.metadata.uid === id);

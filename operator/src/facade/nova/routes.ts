@@ -31,6 +31,7 @@ import {
 import { effectiveQuotas } from "../../reconcilers/project/desired.js";
 import { imageUsableFrom } from "../../reconcilers/image/visibility.js";
 import { parsePublicKey } from "../../reconcilers/keypair/public-key.js";
+import { blockDevicesOf, bootVolumeOf } from "../../reconcilers/volume/attach.js";
 import { requireAccess, requireProject, type Caller, type CallerProject } from "../common/caller.js";
 import type { ServiceDeps } from "../common/deps.js";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../common/errors.js";
@@ -44,7 +45,17 @@ import { availabilityZones, hostsByZone } from "../common/zones.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
 import { isoSeconds } from "../keystone/tokens.js";
 import { generateRsaKeypair } from "./keygen.js";
-import { instanceName, planServerAction, planServerCreate, serverCreateSchema, type CreateResolver } from "./requests.js";
+import {
+  consoleProtocolFor,
+  instanceName,
+  legacyConsoleRequest,
+  planServerAction,
+  planServerCreate,
+  remoteConsoleSchema,
+  serverCreateSchema,
+  type CreateResolver,
+} from "./requests.js";
+import { CONSOLE_SUBRESOURCE, KUBEVIRT_SUBRESOURCE_VMI, consoleUrl } from "../console/proxy.js";
 import {
   NOVA_MAX_VERSION,
   NOVA_MIN_VERSION,
@@ -225,7 +236,8 @@ export function novaService(deps: ServiceDeps): Service {
   const serverInput = (server: Server, ctx: RouteContext) => {
     const ns = server.metadata.namespace ?? "";
     const flavor = store.get<Flavor>(flavorKind, server.spec.flavorRef);
-    let imageId = server.status?.image?.id;
+    // A volume-backed server has no image (Nova shows image "").
+    let imageId = server.spec.bootVolume === undefined ? server.status?.image?.id : undefined;
     if (imageId === undefined && server.spec.imageRef !== undefined) {
       const ref = server.spec.imageRef;
       const slash = ref.indexOf("/");
@@ -247,7 +259,7 @@ export function novaService(deps: ServiceDeps): Service {
         server.spec.keypairRef === undefined
           ? undefined
           : openstackName(store.get<Keypair>(keypairKind, `${ns}/${server.spec.keypairRef}`) ?? { metadata: { name: server.spec.keypairRef } }),
-      volumes: (server.spec.volumes ?? []).map((v) => ({
+      volumes: blockDevicesOf(server).map((v) => ({
         id: store.get<Volume>(volumeKind, `${ns}/${v.volumeRef}`)?.metadata.uid ?? v.volumeRef,
         deleteOnTermination: v.deleteOnTermination === true,
       })),
@@ -572,10 +584,34 @@ export function novaService(deps: ServiceDeps): Service {
     return reply(200, showServer(updated, ctx));
   };
 
+  /**
+   * A console URL for the caller: a websocket on the facade (see console/proxy.ts) with a short-lived token bound
+   * to the caller, the server and the protocol. Nova's policy (member or admin) is the apiserver's RBAC on
+   * KubeVirt's console subresource, asked as the caller; a server that is not running has no console (409).
+   */
+  const remoteConsoleUrl = async (ctx: RouteContext, server: Server, protocol: string, type: string): Promise<string> => {
+    const caller = ctx.caller();
+    const console = consoleProtocolFor(protocol, type);
+    await requireAccess(
+      caller,
+      { verb: "get", resource: KUBEVIRT_SUBRESOURCE_VMI, subresource: CONSOLE_SUBRESOURCE[console], namespace: server.metadata.namespace },
+      policy("os-remote-consoles"),
+    );
+    if (server.status?.console?.[console] === undefined) throw conflict(`Instance ${server.metadata.uid ?? ""} is not ready`);
+    return consoleUrl(deps.publicUrl(), deps.consoles.issue(caller, server.metadata.uid ?? "", console).token);
+  };
+
   const serverAction = async (ctx: RouteContext): Promise<Reply> => {
     const caller = ctx.caller();
     const project = requireProject(caller);
     const server = await serverOr404(ctx);
+    const legacyConsole = legacyConsoleRequest(await ctx.json());
+    if (legacyConsole !== undefined) {
+      // Nova serves these actions up to 2.5; from 2.6 on, POST /servers/{id}/remote-consoles replaces them.
+      if (atLeast(ctx.version, "2.6")) throw new ApiError(404, "The resource could not be found.");
+      const url = await remoteConsoleUrl(ctx, server, legacyConsole.protocol, legacyConsole.type);
+      return reply(200, { console: { type: legacyConsole.type, url } });
+    }
     const status = serverStatusOf(server);
     const { name, effect } = planServerAction(await ctx.json(), {
       serverId: server.metadata.uid ?? "",
@@ -652,7 +688,7 @@ export function novaService(deps: ServiceDeps): Service {
   const attachmentView = (server: Server, volumeRef: string, ctx: RouteContext) => {
     const ns = server.metadata.namespace ?? "";
     const volume = store.get<Volume>(volumeKind, `${ns}/${volumeRef}`);
-    const entry = (server.spec.volumes ?? []).find((v) => v.volumeRef === volumeRef);
+    const entry = blockDevicesOf(server).find((v) => v.volumeRef === volumeRef);
     const id = volume?.metadata.uid ?? volumeRef;
     const attached = volume?.status?.attachments?.find((a) => a.serverId === server.metadata.uid);
     return {
@@ -695,7 +731,7 @@ export function novaService(deps: ServiceDeps): Service {
 
   const attachedVolumeRef = (server: Server, volumeId: string): string => {
     const ns = server.metadata.namespace ?? "";
-    const entry = (server.spec.volumes ?? []).find((v) => store.get<Volume>(volumeKind, `${ns}/${v.volumeRef}`)?.metadata.uid === volumeId || v.volumeRef === volumeId);
+    const entry = blockDevicesOf(server).find((v) => store.get<Volume>(volumeKind, `${ns}/${v.volumeRef}`)?.metadata.uid === volumeId || v.volumeRef === volumeId);
     if (entry === undefined) throw notFound(`Volume ${volumeId} is not attached to the instance ${server.metadata.uid ?? ""}.`);
     return entry.volumeRef;
   };
@@ -933,6 +969,17 @@ export function novaService(deps: ServiceDeps): Service {
     },
     { method: "POST", path: "/v2.1/servers/{id}/action", handler: serverAction },
     {
+      method: "POST",
+      path: "/v2.1/servers/{id}/remote-consoles",
+      handler: async (ctx) => {
+        if (!atLeast(ctx.version, "2.6")) throw new ApiError(404, "The resource could not be found.");
+        const server = await serverOr404(ctx);
+        const { remote_console: input } = await ctx.body(remoteConsoleSchema);
+        const url = await remoteConsoleUrl(ctx, server, input.protocol, input.type);
+        return reply(200, { remote_console: { protocol: input.protocol, type: input.type, url } });
+      },
+    },
+    {
       method: "GET",
       path: "/v2.1/servers/{id}/ips",
       handler: async (ctx) => {
@@ -1037,7 +1084,7 @@ export function novaService(deps: ServiceDeps): Service {
       path: "/v2.1/servers/{id}/os-volume_attachments",
       handler: async (ctx) => {
         const server = await serverOr404(ctx);
-        return reply(200, { volumeAttachments: (server.spec.volumes ?? []).map((v) => attachmentView(server, v.volumeRef, ctx)) });
+        return reply(200, { volumeAttachments: blockDevicesOf(server).map((v) => attachmentView(server, v.volumeRef, ctx)) });
       },
     },
     { method: "POST", path: "/v2.1/servers/{id}/os-volume_attachments", handler: attachVolume },
@@ -1055,6 +1102,7 @@ export function novaService(deps: ServiceDeps): Service {
       handler: async (ctx) => {
         const server = await serverOr404(ctx);
         const ref = attachedVolumeRef(server, ctx.params.volume ?? "");
+        if (ref === bootVolumeOf(server)) throw badRequest("Cannot detach a root device volume");
         await tenant.patchGuarded(ctx.caller(), serverKind, server, (fresh) => ({ volumes: (fresh.spec.volumes ?? []).filter((v) => v.volumeRef !== ref) }), failed("os-volumes-attachments:delete", `server ${openstackName(server)}`));
         return reply(202);
       },
