@@ -20,7 +20,7 @@ else
 fi
 
 status=0
-for dir in crds operator/src/generated; do
+for dir in crds charts/altostack/crds operator/src/generated; do
   if ! diff -ruN "$root/$dir" "$scratch/$dir"; then
     echo "verify: $dir is stale — run 'make generate' and commit the result" >&2
     status=1

@@ -21,7 +21,7 @@ import type { KubeClient } from "../src/kube/index.js";
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
-import { conditionOf, eventually, testLogger, unique } from "./helpers.js";
+import { conditionOf, eventually, operatorClient, testLogger, unique } from "./helpers.js";
 
 export const ED25519_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEWZJk3/fCe/JbNc0DfH/XBKy7ZmneQEfroBq+zVu5f0 alice@example";
 
@@ -39,7 +39,7 @@ export async function startComputeEnv(client: KubeClient, delayMs = 30): Promise
     ["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", "--vm-disk-access-modes=ReadWriteMany"],
     {},
   );
-  const operator = await startOperator({ client, logger: testLogger("operator"), config });
+  const operator = await startOperator({ client: operatorClient(), logger: testLogger("operator"), config });
   return {
     operator,
     simulator,

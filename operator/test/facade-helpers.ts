@@ -9,7 +9,7 @@ import { startFacade, type RunningFacade } from "../src/facade/facade.js";
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
-import { conditionOf, eventually, testClient, testLogger, unique } from "./helpers.js";
+import { conditionOf, eventually, facadeClient, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 export interface FacadeEnv {
   facade: RunningFacade;
@@ -58,7 +58,7 @@ export async function startFacadeEnv(opts: { simulator?: boolean } = {}): Promis
     simulator = await startSimulator({ client, log: testLogger("simulator"), config: { delays: uniformDelays(30) } });
   }
   const operator = await startOperator({
-    client,
+    client: operatorClient(),
     logger: testLogger("operator"),
     config: loadOperatorConfig(
       ["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", ...(simulator === undefined ? [] : ["--vm-disk-access-modes=ReadWriteMany"])],
@@ -69,10 +69,19 @@ export async function startFacadeEnv(opts: { simulator?: boolean } = {}): Promis
   const admin: Credentials = { user: unique("admin"), password: unique("pw"), project: unique("adminproject") };
   let offsetMs = 0;
   const facade = await startFacade({
-    client,
+    client: facadeClient(),
     logger,
     config: loadFacadeConfig(
-      ["--host=127.0.0.1", "--port=0", `--admin-user=${admin.user}`, `--admin-project=${admin.project ?? ""}`],
+      [
+        "--host=127.0.0.1",
+        "--port=0",
+        `--admin-user=${admin.user}`,
+        `--admin-project=${admin.project ?? ""}`,
+        // Image data goes to the simulated cdi-uploadproxy.
+        ...(simulator?.uploadProxy === undefined
+          ? []
+          : [`--cdi-upload-proxy-url=${simulator.uploadProxy.url}`, `--cdi-upload-proxy-ca=${simulator.uploadProxy.caFile}`]),
+      ],
       { ALTOSTACK_ADMIN_PASSWORD: admin.password },
     ),
     now: () => new Date(Date.now() + offsetMs),

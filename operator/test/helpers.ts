@@ -1,9 +1,38 @@
 // Shared helpers for integration tests against the real control plane started by setup-controlplane.ts.
 import { inject } from "vitest";
-import { KubeClient, silentLogger, rootLogger, type KubeObject, type Logger } from "../src/kube/index.js";
+import { Builtin, KubeClient, silentLogger, rootLogger, type KubeObject, type Logger } from "../src/kube/index.js";
 
 export function testClient(): KubeClient {
   return KubeClient.fromFile(inject("kubeconfigPath"), { logger: silentLogger() });
+}
+
+/** A client authenticated as the Helm chart's operator ServiceAccount (its RBAC is applied by the globalSetup). */
+export function operatorClient(): KubeClient {
+  return KubeClient.fromFile(inject("operatorKubeconfigPath"), { logger: silentLogger() });
+}
+
+/**
+ * Lets the chart's operator ServiceAccount hold leader-election Leases in `namespace` too (the chart grants them
+ * in its own namespace only), for tests that elect in a namespace of their own.
+ */
+export async function allowOperatorLeases(namespace: string): Promise<void> {
+  const name = "altostack-operator-leader-election";
+  await testClient().apply(
+    Builtin.RoleBinding,
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name, namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+      subjects: [{ kind: "ServiceAccount", name: "altostack-operator", namespace: "altostack-system" }],
+    } as KubeObject,
+    { fieldManager: "altostack-test" },
+  );
+}
+
+/** A client authenticated as the Helm chart's facade ServiceAccount. */
+export function facadeClient(): KubeClient {
+  return KubeClient.fromFile(inject("facadeKubeconfigPath"), { logger: silentLogger(), userAgent: "altostack-facade" });
 }
 
 export function testLogger(name: string): Logger {

@@ -19,7 +19,7 @@ import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { AllocationLabel } from "../src/reconcilers/ipam/arbiter.js";
 import { writeStatusGuarded } from "../src/reconcilers/ipam/guarded-status.js";
-import { conditionOf, eventually, testClient, testLogger, unique } from "./helpers.js";
+import { conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
 const PORTS = 200;
@@ -57,7 +57,7 @@ beforeAll(async () => {
   replicas = await Promise.all(
     ["replica-a", "replica-b"].map((identity) =>
       startOperator({
-        client: testClient(),
+        client: operatorClient(),
         logger: testLogger(identity),
         config: loadOperatorConfig(["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", `--identity=${identity}`, "--workers=4"], {}),
       }),

@@ -29,7 +29,7 @@ import { allocationObject } from "../src/reconcilers/ipam/arbiter.js";
 import type { NadObject, PolicyObject } from "../src/reconcilers/network/sources.js";
 import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
 import { activeImage, createFlavor } from "./compute-fixtures.js";
-import { conditionOf, eventually, testClient, testLogger, unique } from "./helpers.js";
+import { conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
 const upstreamInstalled = inject("upstreamInstalled");
@@ -86,7 +86,7 @@ beforeAll(async () => {
     ["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", "--identity=network-test", `--provider-network-projects=admin,${providerProject}`],
     {},
   );
-  operator = await startOperator({ client, logger: testLogger("operator"), config });
+  operator = await startOperator({ client: operatorClient(), logger: testLogger("operator"), config });
   if (upstreamInstalled) {
     simulator = await startSimulator({ client, log: testLogger("simulator"), config: { delays: uniformDelays(20), nodes: { count: 1 } } });
   }

@@ -8,7 +8,7 @@ import { API_VERSION, projectKind, type Project } from "../src/api/index.js";
 import { Builtin, type KubeObject } from "../src/kube/index.js";
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
-import { conditionOf, eventually, testClient, testLogger, unique } from "./helpers.js";
+import { allowOperatorLeases, conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
 const leaseNamespace = unique("altostack-ha");
@@ -27,11 +27,12 @@ function replica(identity: string): Promise<RunningOperator> {
     [`--identity=${identity}`, `--lease-namespace=${leaseNamespace}`, "--lease-name=ha-test", "--ops-port=0", "--ops-host=127.0.0.1"],
     {},
   );
-  return startOperator({ client, logger: testLogger(identity), config });
+  return startOperator({ client: operatorClient(), logger: testLogger(identity), config });
 }
 
 beforeAll(async () => {
   await client.create(Builtin.Namespace, { apiVersion: "v1", kind: "Namespace", metadata: { name: leaseNamespace } });
+  await allowOperatorLeases(leaseNamespace);
 });
 afterAll(async () => {
   await client.delete(Builtin.Namespace, leaseNamespace, undefined);

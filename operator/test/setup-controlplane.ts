@@ -14,6 +14,7 @@ import { pino, type Logger } from "pino";
 import type { TestProject } from "vitest/node";
 import { resolveToolsBinDir, startControlPlane, type ControlPlane } from "../src/devenv/controlplane.js";
 import { findSharedUpstreamDir, installCrds, repoRoot, type InstallCrdsResult } from "../src/devenv/crds.js";
+import { installChartRbac } from "./chart-rbac.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -25,6 +26,11 @@ declare module "vitest" {
     upstreamInstalled: boolean;
     /** Names of the CRDs the setup installed (ours, upstream or stand-ins). */
     installedCrds: string[];
+    /** Kubeconfigs authenticating as the chart's operator and facade ServiceAccounts (see chart-rbac.ts). */
+    operatorKubeconfigPath: string;
+    facadeKubeconfigPath: string;
+    /** The helm binary of hack/build-tools.sh. */
+    helm: string;
   }
 }
 
@@ -54,6 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
     if (crds === undefined) throw new Error("startControlPlane did not run beforeControllerManager");
     provideAll(project, controlPlane.kubeconfigPath, kubectl, crds);
+    await provideChartIdentities(project, controlPlane.kubeconfigPath, kubectl, path.join(binDir, "helm"), dir);
     log.info({ ms: Date.now() - started, dir }, "integration control plane ready");
   } catch (error) {
     await controlPlane?.stop();
@@ -81,7 +88,9 @@ async function useExternalCluster(project: TestProject, kubeconfigPath: string, 
     crds = await installAllCrds(kubeconfigPath, kubectl, log);
   }
   provideAll(project, kubeconfigPath, kubectl, crds);
-  return () => Promise.resolve();
+  const identitiesDir = await mkdtemp(path.join(os.tmpdir(), "altostack-it-sa-"));
+  await provideChartIdentities(project, kubeconfigPath, kubectl, process.env.HELM ?? path.join(await resolveToolsBinDir(), "helm"), identitiesDir);
+  return () => rm(identitiesDir, { recursive: true, force: true });
 }
 
 async function installAllCrds(kubeconfigPath: string, kubectl: string, log: Logger): Promise<InstallCrdsResult> {
@@ -100,6 +109,14 @@ function provideAll(project: TestProject, kubeconfigPath: string, kubectl: strin
   project.provide("kubectl", kubectl);
   project.provide("upstreamInstalled", crds.standIns.length === 0);
   project.provide("installedCrds", crds.installed);
+}
+
+/** The chart's RBAC applied, and kubeconfigs of its ServiceAccounts for the tests that run the operator and facade. */
+async function provideChartIdentities(project: TestProject, kubeconfigPath: string, kubectl: string, helm: string, dir: string): Promise<void> {
+  const identities = await installChartRbac({ kubeconfigPath, kubectl, helm, dir });
+  project.provide("operatorKubeconfigPath", identities.operatorKubeconfigPath);
+  project.provide("facadeKubeconfigPath", identities.facadeKubeconfigPath);
+  project.provide("helm", helm);
 }
 
 function kubectlJson(kubectl: string, kubeconfigPath: string, args: string[]): Promise<unknown> {

@@ -9,6 +9,8 @@ export const volumeTypeSchema = z.object({
   description: z.string().max(255).optional(),
   /** The StorageClass volumes of this type use; the cluster default when unset. */
   storageClass: z.string().min(1).max(253).optional(),
+  /** The VolumeSnapshotClass snapshots of this type's volumes use; the driver's default class when unset. */
+  snapshotClass: z.string().min(1).max(253).optional(),
 });
 export type VolumeTypeConfig = z.infer<typeof volumeTypeSchema>;
 
@@ -31,16 +33,31 @@ export const facadeConfigSchema = z.object({
   adminProject: dnsLabel,
   tokenTtlSeconds: z.int().min(60).max(7 * 24 * 3600),
   volumeTypes: z.array(volumeTypeSchema).min(1),
+  /** Image data: CDI's upload proxy (https://cdi-uploadproxy.cdi.svc), and the CA its certificate is signed by. */
+  cdiUploadProxyUrl: z
+    .url()
+    .regex(/^https?:\/\//)
+    .transform((u) => u.replace(/\/+$/, ""))
+    .optional(),
+  cdiUploadProxyCaFile: z.string().min(1).optional(),
+  /** Glance's image_size_cap: larger uploads are refused with 413. Default 1 TiB, as Glance's. */
+  imageSizeCapBytes: z.int().min(1).max(2 ** 52),
+  /** How long an upload waits for the image's volume to accept data before answering 503. */
+  uploadReadyTimeoutSeconds: z.int().min(1).max(3600),
 });
 export type FacadeConfig = z.infer<typeof facadeConfigSchema>;
 
 /** Cinder's name for the type volumes get when none is asked for. */
 export const DEFAULT_VOLUME_TYPE = "__DEFAULT__";
 
-/** `name[=storageClass]` → a volume type. */
-function parseVolumeType(text: string): VolumeTypeConfig {
-  const [name = "", storageClass] = text.split("=", 2);
-  return storageClass === undefined || storageClass === "" ? { name } : { name, storageClass };
+/**
+ * `name[=storageClass[:snapshotClass]]` → a volume type (class names are DNS subdomains: never a `:`).
+ * Shape errors are left to the zod schema.
+ */
+export function parseVolumeType(text: string): VolumeTypeConfig {
+  const [name = "", classes = ""] = text.split("=", 2);
+  const [storageClass = "", snapshotClass = ""] = classes.split(":", 2);
+  return { name, ...(storageClass === "" ? {} : { storageClass }), ...(snapshotClass === "" ? {} : { snapshotClass }) };
 }
 
 export function loadFacadeConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): FacadeConfig {
@@ -57,6 +74,10 @@ export function loadFacadeConfig(argv: string[], env: Readonly<Record<string, st
       "admin-project": { type: "string" },
       "token-ttl": { type: "string" },
       "volume-type": { type: "string", multiple: true },
+      "cdi-upload-proxy-url": { type: "string" },
+      "cdi-upload-proxy-ca": { type: "string" },
+      "image-size-cap": { type: "string" },
+      "upload-ready-timeout": { type: "string" },
     },
     strict: true,
   });
@@ -73,6 +94,10 @@ export function loadFacadeConfig(argv: string[], env: Readonly<Record<string, st
     adminPassword: env.ALTOSTACK_ADMIN_PASSWORD === "" ? undefined : env.ALTOSTACK_ADMIN_PASSWORD,
     adminProject: values["admin-project"] ?? env.ALTOSTACK_ADMIN_PROJECT ?? "admin",
     tokenTtlSeconds: Number(values["token-ttl"] ?? env.ALTOSTACK_TOKEN_TTL ?? 3600),
+    cdiUploadProxyUrl: values["cdi-upload-proxy-url"] ?? env.ALTOSTACK_CDI_UPLOAD_PROXY_URL,
+    cdiUploadProxyCaFile: values["cdi-upload-proxy-ca"] ?? env.ALTOSTACK_CDI_UPLOAD_PROXY_CA,
+    imageSizeCapBytes: Number(values["image-size-cap"] ?? env.ALTOSTACK_IMAGE_SIZE_CAP ?? 2 ** 40),
+    uploadReadyTimeoutSeconds: Number(values["upload-ready-timeout"] ?? env.ALTOSTACK_UPLOAD_READY_TIMEOUT ?? 120),
     volumeTypes: volumeTypes === undefined || volumeTypes.length === 0 ? [{ name: DEFAULT_VOLUME_TYPE, description: "Default Volume Type" }] : volumeTypes.map(parseVolumeType),
   });
   if (!result.success) throw new Error(`invalid facade configuration: ${z.prettifyError(result.error)}`);

@@ -18,6 +18,8 @@ import { neutronService } from "./neutron/routes.js";
 import { novaService } from "./nova/routes.js";
 import { TokenSigner } from "./keystone/tokens.js";
 import { createFacadeHandler } from "./server.js";
+import { createConsoleProxy } from "./console/proxy.js";
+import { ConsoleTokens } from "./console/tokens.js";
 
 export interface FacadeOptions {
   client: KubeClient;
@@ -71,15 +73,20 @@ export async function startFacade({ client, logger, config, now }: FacadeOptions
     logger: log,
     ...(now === undefined ? {} : { now }),
   });
-  const deps: ServiceDeps = { store, identity, client, config, logger: log, publicUrl: () => publicUrl };
-  const server = http.createServer(
-    createFacadeHandler({
-      services: facadeServices(deps),
-      authenticate: (token) => identity.authenticate(token),
-      logger: log,
-      publicUrl: () => publicUrl,
-    }),
-  );
+  const consoles = new ConsoleTokens(signer, identity);
+  const deps: ServiceDeps = { store, identity, client, config, logger: log, consoles, publicUrl: () => publicUrl };
+  const handler = createFacadeHandler({
+    services: facadeServices(deps),
+    authenticate: (token) => identity.authenticate(token),
+    logger: log,
+    publicUrl: () => publicUrl,
+  });
+  // No whole-request deadline (Node's default is 5 min): an image upload streams for as long as its bytes take.
+  // Headers still have to arrive within headersTimeout.
+  const server = http.createServer({ requestTimeout: 0 }, handler);
+  // Remote consoles: websocket upgrades of <public-url>/console/<token>.
+  const consoleProxy = createConsoleProxy({ tokens: consoles, identity, store, logger: log, fallback: handler });
+  server.on("upgrade", consoleProxy.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {
@@ -104,6 +111,7 @@ export async function startFacade({ client, logger, config, now }: FacadeOptions
             resolve();
           });
           server.closeAllConnections();
+          consoleProxy.closeAll();
         });
         await caches.stopAll();
       })()),

@@ -103,3 +103,14 @@ describe("the facade's HTTP server", () => {
     expect(await head.text()).toBe("");
   });
 });
+
+describe("the facade's probe endpoints", () => {
+  it("answers /healthz and /readyz with 200 and no token, outside every service prefix", async () => {
+    for (const path of ["/healthz", "/readyz"]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("ok\n");
+    }
+    expect((await call("GET", "/healthzz")).status).toBe(404);
+  });
+});

@@ -72,6 +72,12 @@ export function createFacadeHandler(opts: FacadeServerOptions): (req: IncomingMe
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {
     const url = new URL(req.url ?? "/", "http://facade.invalid");
+    // Kubernetes probes: the server listens only once the caches have synced, so answering is being ready.
+    if (url.pathname === "/healthz" || url.pathname === "/readyz") {
+      res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "x-openstack-request-id": requestId });
+      res.end("ok\n");
+      return;
+    }
     const found = mounted.find(
       ({ service }) => url.pathname === service.prefix || url.pathname.startsWith(`${service.prefix}/`),
     );

@@ -13,8 +13,10 @@ import {
   type OperatorMetrics,
   type OpsServer,
 } from "../kube/index.js";
+import { containerController } from "../reconcilers/container/reconciler.js";
 import { networkingControllers } from "../reconcilers/network/controllers.js";
 import { projectController } from "../reconcilers/project/reconciler.js";
+import { impersonationController } from "../reconcilers/impersonation/reconciler.js";
 import { computeControllers } from "../reconcilers/server/controllers.js";
 import { storageControllers } from "../reconcilers/volume/controllers.js";
 import type { OperatorConfig } from "./config.js";
@@ -41,9 +43,11 @@ function buildControllers(client: KubeClient, caches: CacheSet, logger: Logger, 
   const events = (controller: string) => new EventRecorder({ client, controller, instance: config.identity, logger });
   const controllers: Runnable[] = [
     projectController({ client, caches, logger, metrics, events: events("project") }),
+    impersonationController({ client, caches, logger, metrics }),
     ...networkingControllers({ client, caches, logger, metrics, events, networking: config.networking, workers: config.workers }),
     ...computeControllers({ client, caches, logger, metrics, events, settings: config.compute }),
     ...storageControllers({ client, caches, logger, metrics, events, storage: config.storage, compute: config.compute }),
+    containerController({ client, caches, logger, metrics, events: events("container") }),
   ];
   return controllers;
 }

@@ -30,6 +30,8 @@ export interface CallerToken {
 export interface AccessCheck {
   verb: "get" | "list" | "watch" | "create" | "update" | "patch" | "delete";
   resource: ResourceType & { plural: string };
+  /** e.g. `vnc` of KubeVirt's `virtualmachineinstances/vnc`. */
+  subresource?: string | undefined;
   namespace?: string | undefined;
   name?: string | undefined;
 }
@@ -88,7 +90,7 @@ export class AccessReviewer {
   ) {}
 
   async can(kube: KubeClient, identityKey: string, check: AccessCheck): Promise<boolean> {
-    const key = [identityKey, check.verb, check.resource.group, check.resource.plural, check.namespace ?? "", check.name ?? ""].join("|");
+    const key = [identityKey, check.verb, check.resource.group, check.resource.plural, check.subresource ?? "", check.namespace ?? "", check.name ?? ""].join("|");
     const cached = this.verdicts.get(key);
     const now = this.now();
     if (cached !== undefined && cached.expiresAt > now) return cached.allowed;
@@ -111,6 +113,7 @@ async function selfSubjectAccessReview(kube: KubeClient, check: AccessCheck): Pr
           verb: check.verb,
           group: check.resource.group,
           resource: check.resource.plural,
+          ...(check.subresource === undefined ? {} : { subresource: check.subresource }),
           ...(check.namespace === undefined ? {} : { namespace: check.namespace }),
           ...(check.name === undefined ? {} : { name: check.name }),
         },

@@ -1,6 +1,7 @@
 // What every service's route table is built from.
 import type { KubeClient, Logger } from "../../kube/index.js";
 import type { FacadeConfig } from "../config.js";
+import type { ConsoleTokens } from "../console/tokens.js";
 import type { IdentityService } from "../keystone/identity.js";
 import type { FacadeStore } from "./store.js";
 
@@ -11,6 +12,8 @@ export interface ServiceDeps {
   client: KubeClient;
   config: FacadeConfig;
   logger: Logger;
+  /** Signs and redeems the tokens of remote-console URLs. */
+  consoles: ConsoleTokens;
   /** The facade's public base URL, known once it listens. */
   publicUrl: () => string;
 }

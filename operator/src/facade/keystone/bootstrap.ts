@@ -81,7 +81,11 @@ export function cloudAdminRbac(): { clusterRole: KubeObject & { rules: unknown[]
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRole",
       metadata,
-      rules: [{ apiGroups: [GROUP], resources: ["*"], verbs: ["*"] }],
+      rules: [
+        { apiGroups: [GROUP], resources: ["*"], verbs: ["*"] },
+        // Nova lets admins open any server's console: KubeVirt's console subresources, in every project.
+        { apiGroups: ["subresources.kubevirt.io"], resources: ["virtualmachineinstances/console", "virtualmachineinstances/vnc"], verbs: ["get"] },
+      ],
     },
     binding: {
       apiVersion: "rbac.authorization.k8s.io/v1",
@@ -95,6 +99,19 @@ export function cloudAdminRbac(): { clusterRole: KubeObject & { rules: unknown[]
 
 export async function ensureCloudAdminRbac(client: KubeClient): Promise<void> {
   const { clusterRole, binding } = cloudAdminRbac();
+  // Installed by the Helm chart already: then the facade needs only to read them (writing a ClusterRole that
+  // grants all of altostack.io would need those rights or `escalate`, which its ServiceAccount must not hold).
+  const [liveRole, liveBinding] = await Promise.all([
+    client.get<KubeObject & { rules?: unknown }>(Builtin.ClusterRole, CLOUD_ADMIN_ROLE),
+    client.get<KubeObject & { roleRef?: unknown; subjects?: unknown }>(Builtin.ClusterRoleBinding, CLOUD_ADMIN_ROLE),
+  ]);
+  // The apiserver returns fields in its own order: compare with sorted keys.
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)])) : v;
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  if (same(liveRole?.rules, clusterRole.rules) && same(liveBinding?.roleRef, binding.roleRef) && same(liveBinding?.subjects, binding.subjects)) {
+    return;
+  }
   await client.apply(Builtin.ClusterRole, clusterRole, { fieldManager: FACADE_MANAGER });
   await client.apply(Builtin.ClusterRoleBinding, binding, { fieldManager: FACADE_MANAGER });
 }

@@ -62,6 +62,11 @@ describe("project desired state", () => {
     expect(writes("reader")).toEqual([]);
     expect(writes("member")).toContain("servers");
     expect(writes("member").some((r) => r.endsWith("/status"))).toBe(false);
+    // The image API uploads image data with a CDI upload token asked for as the member.
+    expect(roleRules("member")).toContainEqual({ apiGroups: ["upload.cdi.kubevirt.io"], resources: ["uploadtokenrequests"], verbs: ["create"] });
+    const consoles = { apiGroups: ["subresources.kubevirt.io"], resources: ["virtualmachineinstances/console", "virtualmachineinstances/vnc"], verbs: ["get"] };
+    expect(roleRules("member")).toContainEqual(consoles);
+    expect(roleRules("reader")).not.toContainEqual(consoles);
   });
 
   it("lets project members read only their own Project object", () => {

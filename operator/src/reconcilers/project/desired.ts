@@ -79,6 +79,12 @@ export function roleRules(role: ProjectRole): NonNullable<RbacObject["rules"]> {
     { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: READ },
   ];
   if (role !== "reader") rules.push({ apiGroups: [GROUP], resources: TENANT_RESOURCES, verbs: WRITE });
+  // Image data upload: the image API asks CDI for an upload token as the uploading user.
+  if (role !== "reader") rules.push({ apiGroups: ["upload.cdi.kubevirt.io"], resources: ["uploadtokenrequests"], verbs: ["create"] });
+  // Remote consoles (Nova's policy: member or admin): the facade opens KubeVirt's console/VNC as the user.
+  if (role !== "reader") {
+    rules.push({ apiGroups: ["subresources.kubevirt.io"], resources: ["virtualmachineinstances/console", "virtualmachineinstances/vnc"], verbs: ["get"] });
+  }
   return rules;
 }
 
