@@ -50,6 +50,10 @@ typecheck: deps ## Type-check all TypeScript (strict).
 lint: deps ## Lint (eslint, strict type-checked rules).
 	node_modules/.bin/eslint .
 
+.PHONY: shellcheck
+shellcheck: ## Check every *.sh (hack/, e2e/kind/, ...) with shellcheck (pinned, cached under ~/.cache/altostack).
+	bash hack/shellcheck.sh
+
 .PHONY: test-unit
 test-unit: deps ## Unit tests of pure code (vitest).
 	node_modules/.bin/vitest run --project unit --reporter=default --reporter=json --outputFile.json=.altostack/reports/unit.json
@@ -60,10 +64,11 @@ test-integration: deps tools ## Integration tests on a real kube-apiserver + sim
 	node_modules/.bin/vitest run --project integration --reporter=default --reporter=json --outputFile.json=.altostack/reports/integration.json
 
 .PHONY: test
-test: deps ## Everything CI runs: typecheck, lint, verify, unit and integration tests.
+test: deps ## Everything CI runs: typecheck, lint, shellcheck, verify, unit and integration tests.
 	rm -rf .altostack/reports
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory shellcheck
 	$(MAKE) --no-print-directory verify
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-integration

@@ -1,6 +1,9 @@
 // The issue's scenario, driven by the real python-openstackclient and openstacksdk from PyPI (pinned venv, see
-// hack/openstack-venv.sh) against the facade, the operator and the simulator on the test control plane. What
-// depends on reconcilers of other issues (volumes attaching, image data) is a skipped test that says which issue.
+// hack/openstack-venv.sh) against the facade, the operator and the simulator on the test control plane.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageKind, keypairKind, networkKind, serverKind, type Image, type Keypair, type Server } from "../src/api/index.js";
 import {
@@ -95,11 +98,20 @@ describe("the openstack CLI (python-openstackclient)", () => {
     expect(stored.items.map((n) => n.metadata.name)).toEqual(["demo-net"]);
   });
 
-  it.skip("image create --file uploads the data and checks its checksum — waits for image data upload (storage issue)", async () => {
-    const file = "/tmp/altostack-facade-test-image.raw";
-    await openstackOk(env, demo, ["image", "create", "--disk-format", "raw", "--file", file, "demo-image"]);
+  it("image create --file uploads the data; image show has its size, md5 checksum and sha512 hash", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "altostack-cli-image-"));
+    const file = path.join(dir, "demo.qcow2");
+    const data = randomBytes(3 * 1024 * 1024 + 17); // the simulated CDI stores bytes as they come (no qcow2 check)
+    await writeFile(file, data);
+    try {
+      await openstackOk(env, demo, ["image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file", file, "demo-image"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     const image = await openstackJson<Row>(env, demo, ["image", "show", "demo-image"]);
-    expect(image.status).toBe("active");
+    expect(image).toMatchObject({ status: "active", disk_format: "qcow2", size: data.length, checksum: createHash("md5").update(data).digest("hex") });
+    // The CLI shows os_hash_* among the properties (as against Glance).
+    expect(image.properties).toMatchObject({ os_hash_algo: "sha512", os_hash_value: createHash("sha512").update(data).digest("hex") });
   });
 
   it("creates a server, which becomes a Server object, and shows it in list and show with the fields the CLI reads", async () => {
@@ -150,11 +162,56 @@ describe("the openstack CLI (python-openstackclient)", () => {
     expect((await openstackCli(env, demo, ["server", "show", "active-vm"])).code).not.toBe(0);
   });
 
-  it.skip("server add volume → the volume is in-use — waits for the volume reconciler (storage issue)", async () => {
+  it("server add volume → the volume is in-use with an attachment; server remove volume → available", async () => {
     await openstackOk(env, demo, ["volume", "create", "--size", "1", "data"]);
+    const volumeIs = (status: string) =>
+      eventually(
+        `volume data ${status}`,
+        async () => {
+          const v = await openstackJson<Row>(env, demo, ["volume", "show", "data"]);
+          return v.status === status ? v : undefined;
+        },
+        60_000,
+      );
+    await volumeIs("available");
+    await eventually("demo-vm ACTIVE", async () => (await openstackJson<Row>(env, demo, ["server", "show", "demo-vm"])).status === "ACTIVE", 60_000);
+    const server = await openstackJson<Row>(env, demo, ["server", "show", "demo-vm"]);
     await openstackOk(env, demo, ["server", "add", "volume", "demo-vm", "data"]);
-    const volume = await openstackJson<Row>(env, demo, ["volume", "show", "data"]);
-    expect(volume.status).toBe("in-use");
+    const attached = await volumeIs("in-use");
+    const attachments = JSON.stringify(attached.attachments);
+    expect(attachments).toContain(String(server.id));
+    expect(attachments).toMatch(/"\/dev\/[a-z]+"/);
+    const listed = await openstackJson<Row[]>(env, demo, ["server", "volume", "list", "demo-vm"]);
+    expect(listed).toEqual([expect.objectContaining({ "Volume ID": attached.id, "Server ID": server.id })]);
+
+    await openstackOk(env, demo, ["server", "remove", "volume", "demo-vm", "data"]);
+    const detached = await volumeIs("available");
+    expect(detached.attachments ?? []).toEqual([]);
+    // The rest of the scenario counts one volume (demo-vol).
+    await openstackOk(env, demo, ["volume", "delete", "data"]);
+    await eventually("volume data gone", async () => (await openstackCli(env, demo, ["volume", "show", "data"])).code !== 0, 60_000);
+  });
+
+  it("server create --boot-from-volume: ACTIVE from a volume made of the image, which outlives the server", async () => {
+    const created = await openstackJson<Row>(env, demo, [
+      "server", "create", "--wait", "--flavor", names.flavor, "--image", "cirros", "--boot-from-volume", "1", "--network", "demo-net", "bfv-vm",
+    ]);
+    // Nova's image "" for a volume-backed server, which the CLI prints so.
+    expect(created).toMatchObject({ name: "bfv-vm", status: "ACTIVE", image: "N/A (booted from volume)" });
+    const attached = created.volumes_attached as { id: string }[];
+    expect(attached).toHaveLength(1);
+    const rootId = attached[0]?.id ?? "";
+    const root = await openstackJson<Row>(env, demo, ["volume", "show", rootId]);
+    expect(root).toMatchObject({ status: "in-use", bootable: true, size: 1 });
+    expect(JSON.stringify(root.attachments)).toContain('"/dev/vda"');
+    const refused = await openstackCli(env, demo, ["server", "remove", "volume", "bfv-vm", rootId]);
+    expect(refused.stderr).toMatch(/Cannot detach a root device volume/);
+
+    await openstackOk(env, demo, ["server", "delete", "--wait", "bfv-vm"]);
+    // The CLI asks Nova to keep the volume (delete_on_termination false): it is available again.
+    await eventually("root volume available", async () => (await openstackJson<Row>(env, demo, ["volume", "show", rootId])).status === "available", 60_000);
+    await openstackOk(env, demo, ["volume", "delete", rootId]);
+    await eventually("root volume gone", async () => (await openstackCli(env, demo, ["volume", "show", rootId])).code !== 0, 60_000);
   });
 
   it("creates, shows, lists and updates a volume", async () => {
@@ -176,7 +233,7 @@ describe("the openstack CLI (python-openstackclient)", () => {
       [["security", "group", "list"], ["default", "web"]],
       [["volume", "list"], ["demo-vol"]],
       [["keypair", "list"], ["demo-key"]],
-      [["image", "list"], ["cirros"]],
+      [["image", "list"], ["cirros", "demo-image"]],
     ];
     // The server's NIC gets a port from the networking reconciler, when it runs: demo-port is ours for sure.
     const ports = await openstackJson<Row[]>(env, demo, ["port", "list"]);

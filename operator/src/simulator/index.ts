@@ -20,15 +20,17 @@
 //   pvc-/pv-protection; a default StorageClass and VolumeSnapshotClass; snapshots and their contents.
 // - Pods: scheduling through the binding subresource, Running/Ready with unique IPs per node range,
 //   Multus network-status for the networks a pod selects (missing NADs keep it ContainerCreating),
-//   graceful deletion completed by the kubelet.
+//   graceful deletion completed by the kubelet; images from a registry host ending in ".invalid" stay in
+//   ImagePullBackOff.
 //
-// Not simulated: no guest runs and no bytes move (images, disks and snapshots are bookkeeping); no real
-// network, DHCP, whereabouts IPAM or NetworkPolicy/MultiNetworkPolicy enforcement; no virt-launcher,
+// Not simulated: no guest runs and no bytes move (images, disks and snapshots are bookkeeping; only an
+// upload's bytes are written, to a file); no real network, DHCP, whereabouts IPAM or NetworkPolicy/MultiNetworkPolicy enforcement; no virt-launcher,
 // importer, hotplug-attachment or migration-target pods; NoCloud network data; probes, restarts,
-// resource accounting and taints; CDI populators, WaitForFirstConsumer and upload serving; admission
+// resource accounting and taints; CDI populators and WaitForFirstConsumer; admission
 // webhooks of KubeVirt/CDI. Of the aggregated APIs, subresources.kubevirt.io serves pause/unpause,
 // softreboot, reset and start/stop/restart/migrate (subresources-api.ts, registered as an APIService
-// behind the apiserver's front proxy); addvolume/removevolume, console, VNC and upload.cdi.kubevirt.io
+// behind the apiserver's front proxy), and upload.cdi.kubevirt.io (UploadTokenRequest) with a simulated
+// cdi-uploadproxy that writes uploads to files (upload-proxy.ts); addvolume/removevolume, console and VNC
 // are not served.
 import { Builtin, Upstream, systemClock, type Clock, type KubeClient, type Logger } from "../kube/index.js";
 import { dataSourceController, dataVolumeController } from "./cdi-controllers.js";
@@ -66,6 +68,8 @@ interface Runnable {
 
 export interface Simulator {
   readonly config: SimulatorConfig;
+  /** The simulated cdi-uploadproxy (URL and CA file), when the aggregated APIs are served. */
+  readonly uploadProxy: { url: string; caFile: string } | undefined;
   /** Stops every controller (waiting for reconciles in flight) and every watch. */
   stop(): Promise<void>;
 }
@@ -129,7 +133,7 @@ export async function startSimulator(opts: StartSimulatorOptions): Promise<Simul
     { nodes: config.nodes.count, zones: config.nodes.zones, delays: config.delays, controllers: controllers.map((c) => c.name) },
     "simulator running",
   );
-  return { config, stop };
+  return { config, stop, uploadProxy: virtApi === undefined ? undefined : { url: virtApi.uploadProxy.url, caFile: virtApi.uploadProxy.caFile } };
 }
 
 /** The default StorageClass and VolumeSnapshotClass of the simulated driver, when absent. */
