@@ -53,6 +53,7 @@ export const TARGETS = [
       "v1.VirtualMachineInstanceMigrationList",
       "v1beta1.VirtualMachineClusterInstancetype",
       "v1beta1.VirtualMachineClusterInstancetypeList",
+      "v1.VirtualMachineExport",
     ],
     subresourcePaths: ["/apis/subresources.kubevirt.io"],
   },
@@ -113,6 +114,9 @@ export const ALIASES = [
   ["VirtualMachineClusterInstancetype", "kubevirt", "v1beta1.VirtualMachineClusterInstancetype"],
   ["VirtualMachineClusterInstancetypeList", "kubevirt", "v1beta1.VirtualMachineClusterInstancetypeList"],
   ["VirtualMachineInstancetypeSpec", "kubevirt", "v1beta1.VirtualMachineInstancetypeSpec"],
+  ["VirtualMachineExport", "kubevirt", "v1.VirtualMachineExport"],
+  ["VirtualMachineExportSpec", "kubevirt", "v1.VirtualMachineExportSpec"],
+  ["VirtualMachineExportStatus", "kubevirt", "v1.VirtualMachineExportStatus"],
   // KubeVirt building blocks
   ["DataVolumeTemplateSpec", "kubevirt", "v1.DataVolumeTemplateSpec"],
   ["DomainSpec", "kubevirt", "v1.DomainSpec"],

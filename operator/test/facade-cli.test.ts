@@ -1,7 +1,7 @@
 // The scenario, driven by the real python-openstackclient and openstacksdk from PyPI (pinned venv, see
 // hack/openstack-venv.sh) against the facade, the operator and the simulator on the test control plane.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -98,20 +98,24 @@ describe("the openstack CLI (python-openstackclient)", () => {
     expect(stored.items.map((n) => n.metadata.name)).toEqual(["demo-net"]);
   });
 
-  it("image create --file uploads the data; image show has its size, md5 checksum and sha512 hash", async () => {
+  it("image create --file uploads the data; image show has its size, md5 checksum and sha512 hash; image save gets it back", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "altostack-cli-image-"));
     const file = path.join(dir, "demo.qcow2");
     const data = randomBytes(3 * 1024 * 1024 + 17); // the simulated CDI stores bytes as they come (no qcow2 check)
     await writeFile(file, data);
     try {
       await openstackOk(env, demo, ["image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--file", file, "demo-image"]);
+      const image = await openstackJson<Row>(env, demo, ["image", "show", "demo-image"]);
+      expect(image).toMatchObject({ status: "active", disk_format: "qcow2", size: data.length, checksum: createHash("md5").update(data).digest("hex") });
+      // The CLI shows os_hash_* among the properties (as against Glance).
+      expect(image.properties).toMatchObject({ os_hash_algo: "sha512", os_hash_value: createHash("sha512").update(data).digest("hex") });
+      // Download (through a KubeVirt VirtualMachineExport): the SDK checks the body against Content-MD5 itself.
+      const saved = path.join(dir, "saved.img");
+      await openstackOk(env, demo, ["image", "save", "--file", saved, "demo-image"]);
+      expect(createHash("md5").update(await readFile(saved)).digest("hex")).toBe(createHash("md5").update(data).digest("hex"));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    const image = await openstackJson<Row>(env, demo, ["image", "show", "demo-image"]);
-    expect(image).toMatchObject({ status: "active", disk_format: "qcow2", size: data.length, checksum: createHash("md5").update(data).digest("hex") });
-    // The CLI shows os_hash_* among the properties (as against Glance).
-    expect(image.properties).toMatchObject({ os_hash_algo: "sha512", os_hash_value: createHash("sha512").update(data).digest("hex") });
   });
 
   it("creates a server, which becomes a Server object, and shows it in list and show with the fields the CLI reads", async () => {

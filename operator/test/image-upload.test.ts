@@ -1,12 +1,13 @@
 // Image data through the Glance facade into CDI (the simulated cdi-uploadproxy): a 1 GiB upload streamed with
 // bounded memory and its size/md5/sha512 computed on the way; the faults of a wrong request; an aborted upload
-// leaving the image queued for a retry. Peak RSS is printed, never timed.
+// leaving the image queued for a retry; the data downloaded back through a KubeVirt VirtualMachineExport.
+// Peak RSS is printed, never timed.
 import { createHash } from "node:crypto";
 import http from "node:http";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageKind, type Image } from "../src/api/index.js";
-import { Upstream, type KubeObject } from "../src/kube/index.js";
+import { Builtin, Upstream, type KubeObject } from "../src/kube/index.js";
 import { http as facadeHttp, issueToken, projectWithUser, startFacadeEnv, type FacadeEnv } from "./facade-helpers.js";
 import { eventually, testClient } from "./helpers.js";
 
@@ -225,6 +226,127 @@ describe("Glance image upload into CDI", () => {
       checksum: createHash("md5").update(payload).digest("hex"),
       os_hash_value: createHash("sha512").update(payload).digest("hex"),
     });
+  }, 120_000);
+});
+
+/** GET …/file, hashing the body as it arrives (never held whole). */
+function download(id: string, who: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; md5: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${env.facade.url}/image/v2/images/${id}/file`, { headers: { "X-Auth-Token": who }, agent: false }, (response) => {
+      const md5 = createHash("md5");
+      let bytes = 0;
+      let text = "";
+      response.on("data", (chunk: Buffer) => {
+        bytes += chunk.length;
+        md5.update(chunk);
+        if (text.length < 2000) text += chunk.toString("utf8", 0, Math.min(chunk.length, 2000));
+      });
+      response.on("end", () => {
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, bytes, md5: md5.digest("hex"), text });
+      });
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+  });
+}
+
+async function exportsOf(imageName: string): Promise<KubeObject[]> {
+  return (await testClient().list(Upstream.VirtualMachineExport, { namespace, labelSelector: `altostack.io/image-download=${imageName}` })).items;
+}
+
+describe("Glance image download from a KubeVirt VirtualMachineExport", () => {
+  it("streams the uploaded bytes back identical, with Content-MD5 and Content-Length, and removes the export", async () => {
+    const image = await createImage("round-trip");
+    const data = generated(64 * MIB);
+    const uploaded = await putFile(image.id, data.stream);
+    expect(uploaded.status, uploaded.text).toBe(204);
+    const { md5 } = data.digests();
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 50);
+    let got: Awaited<ReturnType<typeof download>>;
+    try {
+      got = await download(image.id, token);
+    } finally {
+      clearInterval(sampler);
+    }
+    console.log(`64 MiB image download: RSS growth ${((peak - baseline) / MIB).toFixed(0)} MiB`);
+    expect(got.status, got.text).toBe(200);
+    expect(got.headers["content-type"]).toBe("application/octet-stream");
+    expect(got.headers["content-md5"]).toBe(md5);
+    expect(got.headers["content-length"]).toBe(String(64 * MIB));
+    expect(got.bytes).toBe(64 * MIB);
+    expect(got.md5).toBe(md5);
+    // The export (and, by garbage collection, its token Secret) goes once the stream is done.
+    const name = (await findImageName(image.id)) ?? "";
+    await eventually("the export deleted", async () => ((await exportsOf(name)).length === 0 ? true : undefined));
+    await eventually("its token Secret collected", async () => {
+      const secrets = (await testClient().list(Builtin.Secret, { namespace })).items;
+      return secrets.some((x) => x.metadata.name?.startsWith(`${name}-download-`) === true) ? undefined : true;
+    });
+  }, 180_000);
+
+  it("a client that goes away mid-download stops the stream, and the export is removed", async () => {
+    const image = await createImage("download-abort");
+    expect((await putFile(image.id, generated(32 * MIB).stream)).status).toBe(204);
+    const name = (await findImageName(image.id)) ?? "";
+    const received = await new Promise<number>((resolve, reject) => {
+      const request = http.get(`${env.facade.url}/image/v2/images/${image.id}/file`, { headers: { "X-Auth-Token": token }, agent: false }, (response) => {
+        expect(response.statusCode).toBe(200);
+        let bytes = 0;
+        response.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes >= MIB) {
+            request.destroy();
+            resolve(bytes);
+          }
+        });
+      });
+      request.on("error", (e) => {
+        if (!request.destroyed) reject(e);
+      });
+    });
+    expect(received).toBeLessThan(32 * MIB);
+    await eventually("the export deleted", async () => ((await exportsOf(name)).length === 0 ? true : undefined));
+  }, 120_000);
+
+  it("the tenant wall: another project gets 404, a reader 403, and no export is left behind", async () => {
+    const image = await createImage("download-walled");
+    const payload = Buffer.from("walled image data");
+    expect((await putFile(image.id, Readable.from([payload]), { contentLength: payload.length })).status).toBe(204);
+    const stranger = await issueToken(env, await projectWithUser(env, { role: "member" }));
+    const reader = await issueToken(env, await projectWithUser(env, { project: projectName, existingProject: true, role: "reader" }));
+    const other = await download(image.id, stranger);
+    expect(other.status).toBe(404);
+    expect(JSON.parse(other.text)).toMatchObject({ code: "404 Not Found" });
+    const denied = await download(image.id, reader);
+    expect(denied.status).toBe(403);
+    expect(await exportsOf((await findImageName(image.id)) ?? "")).toEqual([]);
+    // The owner still gets it.
+    const own = await download(image.id, token);
+    expect(own).toMatchObject({ status: 200, bytes: payload.length, md5: createHash("md5").update(payload).digest("hex") });
+  }, 120_000);
+
+  it("an image whose data the store does not hold (imported by URL in the simulator) is a clear 404, not made-up bytes", async () => {
+    const name = "by-url";
+    await testClient().create<Image>(imageKind, {
+      apiVersion: imageKind.apiVersion,
+      kind: imageKind.kind,
+      metadata: { name, namespace },
+      spec: { source: { http: { url: "http://images.example.org/cirros.img" } }, diskFormat: "raw", containerFormat: "bare" },
+    });
+    const active = await eventually("the imported image active", async () => {
+      const image = await testClient().get<Image>(imageKind, name, namespace);
+      return image?.status?.status === "active" ? image : undefined;
+    });
+    const got = await download(active.metadata.uid ?? "", token);
+    expect(got.status, got.text).toBe(404);
+    expect(JSON.parse(got.text)).toMatchObject({ code: "404 Not Found" });
+    expect(got.text).toContain("could not be found in the image store");
+    await eventually("the export deleted", async () => ((await exportsOf(name)).length === 0 ? true : undefined));
   }, 120_000);
 });
 

@@ -224,6 +224,7 @@ export const STAND_IN_KINDS: readonly StandInKind[] = [
   { group: "kubevirt.io", version: "v1", kind: "VirtualMachineInstance", plural: "virtualmachineinstances", shortNames: ["vmi", "vmis"], scope: "Namespaced", statusSubresource: false },
   { group: "kubevirt.io", version: "v1", kind: "VirtualMachineInstanceMigration", plural: "virtualmachineinstancemigrations", shortNames: ["vmim", "vmims"], scope: "Namespaced", statusSubresource: true },
   { group: "instancetype.kubevirt.io", version: "v1beta1", kind: "VirtualMachineClusterInstancetype", plural: "virtualmachineclusterinstancetypes", shortNames: ["vmclusterinstancetype", "vmcf"], scope: "Cluster", statusSubresource: false },
+  { group: "export.kubevirt.io", version: "v1beta1", kind: "VirtualMachineExport", plural: "virtualmachineexports", shortNames: ["vmexport", "vmexports"], scope: "Namespaced", statusSubresource: true },
   { group: "cdi.kubevirt.io", version: "v1beta1", kind: "DataVolume", plural: "datavolumes", shortNames: ["dv", "dvs"], scope: "Namespaced", statusSubresource: true },
   { group: "cdi.kubevirt.io", version: "v1beta1", kind: "DataSource", plural: "datasources", shortNames: ["das"], scope: "Namespaced", statusSubresource: false },
   { group: "k8s.cni.cncf.io", version: "v1", kind: "NetworkAttachmentDefinition", plural: "network-attachment-definitions", shortNames: ["net-attach-def"], scope: "Namespaced", statusSubresource: false },

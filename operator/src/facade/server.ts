@@ -6,6 +6,7 @@
 // own format.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Caller } from "./common/caller.js";
@@ -217,7 +218,9 @@ function send(res: ServerResponse, result: Reply, requestId: string, method: str
       res.end();
       return;
     }
-    result.stream.pipe(res);
+    // pipeline(), not pipe(): a source that breaks mid-way cuts the response (the client sees it short of its
+    // Content-Length), and a client that goes away closes the source.
+    pipeline(result.stream, res, () => undefined);
     return;
   }
   if (result.body === undefined || result.status === 204 || result.status === 304) {

@@ -144,6 +144,7 @@ export const Upstream = {
     "virtualmachineclusterinstancetypes",
     false,
   ),
+  VirtualMachineExport: rt("export.kubevirt.io", "v1beta1", "VirtualMachineExport", "virtualmachineexports", true),
   DataVolume: rt("cdi.kubevirt.io", "v1beta1", "DataVolume", "datavolumes", true),
   DataSource: rt("cdi.kubevirt.io", "v1beta1", "DataSource", "datasources", true),
   NetworkAttachmentDefinition: rt(

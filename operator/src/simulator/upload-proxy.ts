@@ -3,8 +3,9 @@
 // the file stream's backpressure paces the socket), and then marks the PVC the way CDI's upload server does
 // (cdi.kubevirt.io/storage.pod.phase: Succeeded), which moves the DataVolume to Succeeded. A broken or
 // refused stream leaves nothing: the partial file is removed and the DataVolume stays UploadReady.
+// The same server serves VirtualMachineExport downloads of those files (export-server.ts).
 import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,7 @@ import path from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Builtin, isNotFound, objectKey, type Logger } from "../kube/index.js";
+import { exportController, serveExport, type ExportController } from "./export-server.js";
 import { parseQuantity } from "./quantity.js";
 import type { SimContext } from "./runtime.js";
 import { Annotation, Manager } from "./types.js";
@@ -74,12 +76,18 @@ export async function startUploadProxy(
   const log = ctx.log.child({ component: "cdi-uploadproxy" });
   await mkdir(opts.dataDir, { recursive: true });
   const busy = new Set<string>();
+  // The same server plays KubeVirt's export server (export-server.ts): one loopback address, one CA.
+  const exportServer: { current?: ExportController } = {};
   // No whole-request deadline: an upload takes as long as its bytes do.
   const server = https.createServer({ cert: opts.cert, key: opts.key, requestTimeout: 0 }, (req, res) => {
-    accept(ctx, log, opts, busy, req, res).catch((e: unknown) => {
-      log.error({ err: e }, "upload failed");
-      if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end(e instanceof Error ? e.message : String(e));
-    });
+    const exports = exportServer.current;
+    const served = exports === undefined ? Promise.resolve(false) : serveExport(ctx, log, exports.cache, req, res);
+    served
+      .then((done) => (done ? undefined : accept(ctx, log, opts, busy, req, res)))
+      .catch((e: unknown) => {
+        log.error({ err: e }, "upload or export request failed");
+        if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" }).end(e instanceof Error ? e.message : String(e));
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -88,11 +96,20 @@ export async function startUploadProxy(
     });
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ port }, "serving cdi-uploadproxy");
+  const url = `https://127.0.0.1:${port}`;
+  const exports = exportController(ctx, { baseUrl: url, caPem: await readFile(opts.caFile, "utf8") });
+  exportServer.current = exports;
+  // Not awaited: a cluster without the VirtualMachineExport CRD still gets its upload proxy (exports then never sync).
+  exports.controller.start().catch((e: unknown) => {
+    log.error({ err: e }, "the VirtualMachineExport controller did not start");
+  });
+  log.info({ port }, "serving cdi-uploadproxy and the VirtualMachineExport server");
   return {
-    url: `https://127.0.0.1:${port}`,
+    url,
     caFile: opts.caFile,
     stop: async () => {
+      await exports.controller.stop();
+      await exports.cache.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => {
         server.close(() => {

@@ -1,7 +1,7 @@
 // Glance v2: images (→ Image objects) with Glance's visibility rules, JSON-patch updates, tags, members,
 // schemas and import-method discovery. Image data: `PUT …/file` streams into CDI (./upload.ts); `GET …/file`
-// answers 204 while an image has no data and 501 once it has (download is not built yet); the interoperable
-// import (`/stage`, `/import`) is not offered.
+// answers 204 while an image has no data and streams it out of a KubeVirt VirtualMachineExport once it has
+// (./download.ts); the interoperable import (`/stage`, `/import`) is not offered.
 import { z } from "zod";
 import {
   CONTAINER_FORMATS,
@@ -11,7 +11,7 @@ import {
   projectOfNamespace,
   type Image,
 } from "../../api/index.js";
-import { isNotFound, keyOf } from "../../kube/index.js";
+import { Builtin, Upstream, isNotFound, keyOf } from "../../kube/index.js";
 import { uploadRecordAnnotations } from "../../reconcilers/image/upload-record.js";
 import { imageUsableFrom, visibilityOf } from "../../reconcilers/image/visibility.js";
 import { requireProject, type Caller } from "../common/caller.js";
@@ -22,6 +22,21 @@ import { parseJsonBody, readBody, MAX_JSON_BODY_BYTES, reply, type Reply, type R
 import { paginate, parsePage, parseSort, sortItems, type JsonObject } from "../common/listing.js";
 import { TenantAccess } from "../common/tenant.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
+import {
+  awaitExportReady,
+  downloadLength,
+  exportFault,
+  exportLinkOf,
+  exportNotReadyReason,
+  exportTokenSecret,
+  imageBytes,
+  imageExport,
+  newExportSuffix,
+  newExportToken,
+  openExport,
+  refusalText,
+  type ExportObject,
+} from "./download.js";
 import { imageTooLarge, proxyFault, requestUploadToken, streamToUploadProxy, UploadDigest, uploadProxyTarget } from "./upload.js";
 import { CORE_IMAGE_ATTRIBUTES, imageSchema, imageStatusOf, imageView, memberSchema, memberView } from "./views.js";
 
@@ -30,8 +45,8 @@ const PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch";
 const UNSUPPORTED_IMPORT =
   "The interoperable image import (stage/import) is not available on this cloud: upload the data with PUT /v2/images/{id}/file " +
   "(openstack image create --file), or create an Image object with spec.source.http.url (kubectl), which the image controller imports.";
-const UNSUPPORTED_DOWNLOAD =
-  "Downloading image data is not available on this cloud yet. The data is in the image's CDI DataVolume (status.dataVolume of the Image object).";
+/** How long a download waits for KubeVirt to make the image's export Ready. */
+const EXPORT_READY_MS = 60_000;
 /** An upload whose client sends nothing for this long is dropped (the image stays queued). */
 const UPLOAD_IDLE_MS = 60_000;
 /** How long a finished upload waits for the image to show active (with its checksums) before answering anyway. */
@@ -201,6 +216,71 @@ export function glanceService(deps: ServiceDeps): Service {
     const active = await awaitImage(image, (i) => imageStatusOf(i) === "active" && i.status?.checksum !== undefined, ACTIVE_AFTER_UPLOAD_MS);
     ctx.log.info({ image: id, bytes: digest.size, active: active !== undefined }, "image data uploaded");
     return reply(204);
+  };
+
+  /**
+   * `GET /v2/images/{id}/file`: 204 while the image has no data (as Glance); otherwise the image's volume is
+   * exported as the caller (VirtualMachineExport + token Secret in the image's project) and its bytes streamed
+   * to the client with Content-MD5 = the image's checksum. The export goes when the stream ends.
+   */
+  const downloadImageData = async (ctx: RouteContext): Promise<Reply> => {
+    const caller = ctx.caller();
+    const image = imageOr404(caller, ctx.params.id ?? "");
+    const id = image.metadata.uid ?? "";
+    if (imageStatusOf(image) !== "active") return reply(204);
+    const project = requireProject(caller);
+    if (image.metadata.namespace !== project.namespace) {
+      // Exports are made as the caller, and a project may not export another project's volumes.
+      throw forbidden(`Image ${id} belongs to another project: this cloud streams image data to members of the owning project only. Ask its owner for a copy.`);
+    }
+    const claimName = image.status?.dataVolume;
+    if (claimName === undefined) throw new ApiError(404, `Image ${id} has no data in the image store.`);
+    const namespace = image.metadata.namespace;
+    const desired = imageExport({ imageName: image.metadata.name ?? "image", namespace, claimName, suffix: newExportSuffix() });
+    const what = failed("download_image", `image ${id}`);
+    let created: ExportObject;
+    try {
+      created = await caller.kube.create<ExportObject>(Upstream.VirtualMachineExport, desired);
+    } catch (e) {
+      if (isNotFound(e)) throw new ApiError(503, "KubeVirt's export API (export.kubevirt.io VirtualMachineExport) is not available on this cluster: image data cannot be downloaded.");
+      throw fromKubeError(e, "glance", what);
+    }
+    const log = ctx.log.child({ image: id, export: created.metadata.name });
+    let handedOver = false;
+    const removeExport = (): void => {
+      caller.kube.delete(Upstream.VirtualMachineExport, created.metadata.name ?? "", namespace).catch((e: unknown) => {
+        if (!isNotFound(e)) log.warn({ err: e }, "could not delete the image's export (KubeVirt removes it after its TTL)");
+      });
+    };
+    try {
+      const token = newExportToken();
+      await caller.kube.create(Builtin.Secret, exportTokenSecret(created, token)).catch((e: unknown) => {
+        throw fromKubeError(e, "glance", what);
+      });
+      const ready = await awaitExportReady(caller.kube, created, EXPORT_READY_MS);
+      if (ready === undefined) {
+        const current = await caller.kube.get<ExportObject>(Upstream.VirtualMachineExport, created.metadata.name ?? "", namespace).catch(() => undefined);
+        throw new ApiError(503, `The data of image ${id} could not be made available for download within ${EXPORT_READY_MS / 1000} s (export ${exportNotReadyReason(current?.status)}). Retry the download.`);
+      }
+      const link = exportLinkOf(ready.status, claimName);
+      if (link === undefined) throw new ApiError(503, `The image store offers the data of image ${id} in no format this cloud can stream (raw or gzip).`);
+      const response = await openExport(link, token).catch((e: unknown) => {
+        throw new ApiError(503, `The image store cannot be reached to read image ${id}: ${e instanceof Error ? e.message : String(e)}. Retry the download.`);
+      });
+      if (response.statusCode !== 200) throw exportFault(response.statusCode ?? 0, await refusalText(response), id);
+      const size = image.status?.size;
+      const length = downloadLength(size, response, link.gzip);
+      const body = imageBytes(response, link.gzip, size === undefined ? undefined : length);
+      body.once("close", removeExport);
+      handedOver = true;
+      const headers: Record<string, string> = {};
+      if (length !== undefined) headers["Content-Length"] = String(length);
+      if (image.status?.checksum !== undefined) headers["Content-MD5"] = image.status.checksum;
+      log.info({ bytes: length, gzip: link.gzip }, "streaming image data from its export");
+      return { status: 200, headers, stream: body, contentType: "application/octet-stream" };
+    } finally {
+      if (!handedOver) removeExport();
+    }
   };
 
   const listImages = async (ctx: RouteContext): Promise<Reply> => {
@@ -406,16 +486,7 @@ export function glanceService(deps: ServiceDeps): Service {
       },
     },
     { method: "PUT", path: "/v2/images/{id}/file", rawBody: true, handler: uploadImageData },
-    {
-      method: "GET",
-      path: "/v2/images/{id}/file",
-      handler: (ctx) => {
-        const image = imageOr404(ctx.caller(), ctx.params.id ?? "");
-        // Glance answers 204 for an image without data.
-        if (["queued", "saving", "importing", "uploading"].includes(imageStatusOf(image))) return Promise.resolve(reply(204));
-        return Promise.reject(notImplemented(UNSUPPORTED_DOWNLOAD));
-      },
-    },
+    { method: "GET", path: "/v2/images/{id}/file", handler: downloadImageData },
     { method: "PUT", path: "/v2/images/{id}/stage", rawBody: true, handler: () => Promise.reject(notImplemented(UNSUPPORTED_IMPORT)) },
     { method: "POST", path: "/v2/images/{id}/import", handler: () => Promise.reject(notImplemented(UNSUPPORTED_IMPORT)) },
     { method: "PUT", path: "/v2/images/{id}/tags/{tag}", handler: (ctx) => setTags(ctx, (tags) => (tags.includes(ctx.params.tag ?? "") ? tags : [...tags, ctx.params.tag ?? ""])) },

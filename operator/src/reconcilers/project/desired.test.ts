@@ -67,6 +67,11 @@ describe("project desired state", () => {
     const consoles = { apiGroups: ["subresources.kubevirt.io"], resources: ["virtualmachineinstances/console", "virtualmachineinstances/vnc"], verbs: ["get"] };
     expect(roleRules("member")).toContainEqual(consoles);
     expect(roleRules("reader")).not.toContainEqual(consoles);
+    // Image download: members export volumes as themselves, with a token Secret they may create but never read.
+    const exports = { apiGroups: ["export.kubevirt.io"], resources: ["virtualmachineexports"], verbs: ["get", "list", "watch", "create", "delete"] };
+    expect(roleRules("member")).toContainEqual(exports);
+    expect(roleRules("member").filter((r) => r.resources.includes("secrets"))).toEqual([{ apiGroups: [""], resources: ["secrets"], verbs: ["create"] }]);
+    expect(roleRules("reader")).not.toContainEqual(exports);
   });
 
   it("lets project members read only their own Project object", () => {

@@ -81,6 +81,12 @@ export function roleRules(role: ProjectRole): NonNullable<RbacObject["rules"]> {
   if (role !== "reader") rules.push({ apiGroups: [GROUP], resources: TENANT_RESOURCES, verbs: WRITE });
   // Image data upload: the image API asks CDI for an upload token as the uploading user.
   if (role !== "reader") rules.push({ apiGroups: ["upload.cdi.kubevirt.io"], resources: ["uploadtokenrequests"], verbs: ["create"] });
+  // Image download: the image API exports the image's volume as the user (a VirtualMachineExport it watches until
+  // Ready, then deletes) with a token Secret it makes up. Secrets: create only — tenants never read them back.
+  if (role !== "reader") {
+    rules.push({ apiGroups: ["export.kubevirt.io"], resources: ["virtualmachineexports"], verbs: ["get", "list", "watch", "create", "delete"] });
+    rules.push({ apiGroups: [""], resources: ["secrets"], verbs: ["create"] });
+  }
   // Remote consoles (Nova's policy: member or admin): the facade opens KubeVirt's console/VNC as the user.
   if (role !== "reader") {
     rules.push({ apiGroups: ["subresources.kubevirt.io"], resources: ["virtualmachineinstances/console", "virtualmachineinstances/vnc"], verbs: ["get"] });
