@@ -25,7 +25,8 @@ import {
   type Subnet,
   type Volume,
 } from "../src/api/index.js";
-import { Builtin, KubeApiError, type KubeObject, type ResourceType } from "../src/kube/index.js";
+import { Builtin, KubeApiError, Upstream, type KubeEvent, type KubeObject, type ResourceType } from "../src/kube/index.js";
+import type { VM } from "../src/simulator/types.js";
 import type { PodObject } from "../src/reconcilers/container/desired.js";
 import { MULTUS_NETWORKS_ANNOTATION } from "../src/reconcilers/port/instance-networking.js";
 import { activeImage, createFlavor, readyProject, serverObject, serverStatus, startComputeEnv, type ComputeEnv } from "./compute-fixtures.js";
@@ -198,6 +199,45 @@ describe("Container", () => {
     // Once the container lets it go, the volume goes.
     await client.delete(containerKind, name, namespace);
     await eventually("volume gone", async () => (await client.get(volumeKind, volumeName, namespace)) === undefined);
+  });
+
+  it("holds a single-attach volume against a server: the server waits and says why, and gets it once the container goes", async () => {
+    const volumeName = unique("excl");
+    await client.create<Volume>(volumeKind, { apiVersion: API_VERSION, kind: "Volume", metadata: { name: volumeName, namespace }, spec: { size: 1 } });
+    const claimName = `${volumeName}.volume`;
+    const { metadata } = await createContainer({ image: "busybox:1.36", command: ["sleep", "infinity"], volumes: [{ volumeRef: volumeName, mountPath: "/data" }] }, "holder");
+    const holder = metadata.name ?? "";
+    await containerIn(holder, "Running");
+    await eventually("volume in-use by the container", async () => {
+      const v = await client.get<Volume>(volumeKind, volumeName, namespace);
+      return v?.status?.status === "in-use" && v.status.attachments?.[0]?.serverId === metadata.uid ? v : undefined;
+    });
+
+    const flavor = await createFlavor(client, { vcpus: 1, ram: 512, disk: 1 }, "excl-flavor");
+    const image = await activeImage(client, namespace);
+    const serverName = unique("excl-vm");
+    await client.create<Server>(serverKind, serverObject(namespace, serverName, { flavorRef: flavor, imageRef: image, volumes: [{ volumeRef: volumeName }] }));
+    await serverStatus(client, namespace, serverName, "ACTIVE", { timeoutMs: 90_000 });
+    const carries = async () =>
+      ((await client.get<VM>(Upstream.VirtualMachine, serverName, namespace))?.spec.template.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claimName);
+    expect(await carries()).toBe(false);
+    // The server says why, in Nova's words, as a Warning Event on it.
+    const why = await eventually("the server's VolumeAttachPending event", async () => {
+      const events = (await client.list<KubeEvent>(Builtin.Event, { namespace })).items;
+      return events.find((e) => e.regarding.name === serverName && e.reason === "VolumeAttachPending");
+    });
+    expect(why.note).toBe(`Invalid volume: volume ${volumeName} is already attached to container ${holder} and is not multiattach.`);
+    const stillHeld = await client.get<Volume>(volumeKind, volumeName, namespace);
+    expect(stillHeld?.status?.attachments?.map((a) => a.serverId)).toEqual([metadata.uid]);
+
+    // The container goes (its Pod first): the server's VM gets the volume, hot-plugged into the running guest.
+    await client.delete(containerKind, holder, namespace);
+    await eventually("the server's VM carries the volume", carries, 60_000);
+    const inUse = await eventually("volume in-use by the server", async () => {
+      const v = await client.get<Volume>(volumeKind, volumeName, namespace);
+      return v?.status?.status === "in-use" && v.status.attachments?.length === 1 && v.status.attachments[0]?.serverName === serverName ? v : undefined;
+    }, 60_000);
+    expect(inUse.status?.attachments?.[0]?.serverName).toBe(serverName);
   });
 
   it("deleted: its Pod goes first, then its port, and the port's addresses are freed", async () => {

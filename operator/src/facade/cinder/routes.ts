@@ -40,6 +40,7 @@ import {
   volumeTypeView,
   volumeView,
 } from "./views.js";
+import { snapshotCreateRefusal } from "./policy.js";
 
 const intLike = z.union([z.int(), z.string().regex(/^\s*\d+\s*$/).transform((s) => Number(s.trim()))]);
 const metadata = z.record(z.string().min(1).max(255), z.string().max(255));
@@ -492,9 +493,9 @@ export function cinderService(deps: ServiceDeps): Service {
       const { snapshot: input } = await ctx.body(snapshotCreateSchema);
       const volume = await volumeOr404(ctx, input.volume_id);
       const status = volumeStatusOf(volume);
-      if (status === "in-use" && input.force !== true && !atLeast(ctx.version, "3.66")) {
-        throw badRequest(`Invalid volume: Volume ${volume.metadata.uid ?? ""} status must be available, but current status is: in-use; pass force to snapshot an attached volume.`);
-      }
+      // Cinder refuses (rather than queues) a snapshot of a volume that is reserved, attaching, detaching, …
+      const refusal = snapshotCreateRefusal(volume.metadata.uid ?? "", status, input.force === true || atLeast(ctx.version, "3.66"));
+      if (refusal !== undefined) throw badRequest(refusal);
       const name = input.name ?? "";
       const created = await tenant.create<Snapshot>(
         caller,

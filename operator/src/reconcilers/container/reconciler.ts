@@ -9,8 +9,10 @@ import {
   Finalizer,
   Reason,
   containerKind,
+  serverKind,
   volumeKind,
   type Container,
+  type Server,
   type Volume,
 } from "../../api/index.js";
 import {
@@ -43,6 +45,8 @@ import {
   resolveNetworking,
 } from "../port/instance-networking.js";
 import { WrittenObjects } from "../server/written.js";
+import { volumesOfServer } from "../volume/attach.js";
+import { volumeClaimants } from "../volume/claimants.js";
 import { desiredPod, podIsCurrent, podNameOf, type PodObject } from "./desired.js";
 import { containerVerdict, networkingBlocker, type Blocker, type ContainerVerdict, type PortView } from "./status.js";
 import { containerPods, containersDeclaring, resolveContainerVolumes } from "./volumes.js";
@@ -68,6 +72,8 @@ export function containerController(deps: ContainerControllerDeps): Controller<C
   const written = new WrittenObjects<Container>();
 
   const declaring = containersDeclaring(containers);
+  const servers = deps.caches.get<Server>(serverKind);
+  const claimants = volumeClaimants(servers, containers);
 
   const reconcile = async (key: string, ctx: ReconcileContext<Container>): Promise<ReconcileOutcome> => {
     const cached = written.current(key, ctx.object);
@@ -106,7 +112,11 @@ export function containerController(deps: ContainerControllerDeps): Controller<C
       explicit: container.spec.networks?.[i]?.portRef !== undefined,
       port: sources.ports.get(portKey),
     }));
-    const mounts = resolveContainerVolumes(container, (name) => volumes.get(objectKey(namespace, name)));
+    const mounts = resolveContainerVolumes(
+      container,
+      (name) => volumes.get(objectKey(namespace, name)),
+      (name) => claimants(namespace, name),
+    );
     let blocker: Blocker | undefined =
       networkingBlocker(networking, portViews) ??
       (mounts.kind === "ok" ? undefined : mounts.kind === "fault" ? mounts : { kind: "waiting", message: mounts.message });
@@ -189,6 +199,8 @@ export function containerController(deps: ContainerControllerDeps): Controller<C
       ...networkingWatches(sources, "Container", containers),
       // A volume becoming available (or going) moves the containers that mount it.
       watchOf(volumes, (v) => declaring(keyOf(v)).map(keyOf)),
+      // A server declaring or dropping a single-attach volume (or going) may take it from or hand it to a container.
+      watchOf(servers, (s) => volumesOfServer(s).flatMap((name) => declaring(objectKey(s.metadata.namespace, name)).map(keyOf))),
     ],
     reconcile,
     logger: deps.logger,

@@ -35,7 +35,7 @@ describe("resolveContainerVolumes", () => {
     [
       "attached to a server, single-attach",
       volume("data", { status: "in-use", claimName: "data.volume", attachments: [attached("s1", "db")] }),
-      { kind: "fault", reason: "VolumeIsBusy", message: "volume data is attached to db and is not multiattach; detach it there first" },
+      { kind: "waiting", message: "Invalid volume: volume data is already attached to db and is not multiattach. It is mounted once released there." },
     ],
     [
       "attached to a server, multiattach",
@@ -44,6 +44,20 @@ describe("resolveContainerVolumes", () => {
     ],
   ])("%s", (_what, found, expected) => {
     expect(resolveContainerVolumes(container([data]), () => found)).toEqual(expected);
+  });
+
+  it("two containers declaring one single-attach volume: the first declared mounts it, the other waits", () => {
+    const free = volume("data", { status: "available", claimName: "data.volume" });
+    const first = container([data], "c1", "first");
+    first.metadata.creationTimestamp = "2026-01-01T00:00:00Z";
+    const second = container([data], "c2", "second");
+    second.metadata.creationTimestamp = "2026-01-01T00:00:01Z";
+    const claimants = () => [{ kind: "container" as const, object: second }, { kind: "container" as const, object: first }];
+    expect(resolveContainerVolumes(first, () => free, claimants).kind).toBe("ok");
+    expect(resolveContainerVolumes(second, () => free, claimants)).toEqual({
+      kind: "waiting",
+      message: "Invalid volume: volume data is already attached to container first and is not multiattach. It is mounted once released there.",
+    });
   });
 
   it("a volume being deleted is not found", () => {

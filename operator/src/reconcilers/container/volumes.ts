@@ -4,7 +4,7 @@
 // The functions are pure; the two cache helpers name the shared cache and index both controllers read.
 import { Reason, type Container, type Volume } from "../../api/index.js";
 import { Builtin, objectKey, type CacheSet, type WatchCache } from "../../kube/index.js";
-import { attachmentId, type VolumeAttachmentView } from "../volume/attach.js";
+import { attachmentId, singleAttachHolder, volumeBusyMessage, type VolumeAttachmentView, type VolumeClaimant } from "../volume/attach.js";
 import { CONTAINER_POD_SELECTOR, type ContainerMount, type PodObject } from "./desired.js";
 
 export type VolumesResolution =
@@ -40,7 +40,15 @@ export function containersDeclaring(containers: WatchCache<Container>): (volumeK
   return (volumeKey) => containers.byIndex(CONTAINERS_BY_VOLUME, volumeKey);
 }
 
-export function resolveContainerVolumes(container: Container, volume: (name: string) => Volume | undefined): VolumesResolution {
+/**
+ * The Volumes a container mounts. `claimants` lists every server and container that declares a volume
+ * (this container included): a single-attach volume goes to one of them by the rule servers use too.
+ */
+export function resolveContainerVolumes(
+  container: Container,
+  volume: (name: string) => Volume | undefined,
+  claimants: (volumeName: string) => readonly VolumeClaimant[] = () => [{ kind: "container", object: container }],
+): VolumesResolution {
   const mounts: ContainerMount[] = [];
   const uid = container.metadata.uid ?? "";
   for (const { volumeRef, mountPath } of container.spec.volumes ?? []) {
@@ -61,13 +69,10 @@ export function resolveContainerVolumes(container: Container, volume: (name: str
       return { kind: "waiting", message: `volume ${volumeRef} is ${status ?? "creating"}; it is mounted once available` };
     }
     if (found.spec.multiattach !== true) {
-      const other = (found.status?.attachments ?? []).find((a) => a.serverId !== uid);
-      if (other !== undefined) {
-        return {
-          kind: "fault",
-          reason: Reason.VolumeIsBusy,
-          message: `volume ${volumeRef} is attached to ${other.serverName} and is not multiattach; detach it there first`,
-        };
+      const holder = singleAttachHolder(found, claimants(volumeRef));
+      // The loser waits (declaratively): the holder letting go moves the volume, whose watch brings us back.
+      if (holder !== undefined && holder.uid !== uid) {
+        return { kind: "waiting", message: `${volumeBusyMessage(volumeRef, holder)} It is mounted once released there.` };
       }
     }
     mounts.push({ volumeRef, claimName, mountPath });

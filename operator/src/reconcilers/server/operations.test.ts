@@ -80,6 +80,15 @@ describe("resize through ServerActions (Nova's VERIFY_RESIZE flow)", () => {
     expect(done.state.currentAction).toMatchObject({ name: "v", result: "Succeeded" });
   });
 
+  it("resizes a volume-backed server to a flavor with a smaller disk (Nova skips the disk check: the boot volume is not the flavor's)", () => {
+    const down = { state: { ...steady, flavor: MEDIUM }, spec: { flavorRef: "medium", imageRef: "cirros" }, applied: "medium", actions: [action("r", "resize", "Running", { flavorRef: "small" })] };
+    expect(plan(down).state.currentAction?.message).toMatch(/Unable to resize disk down/);
+    const volumeBacked = plan({ ...down, volumeBacked: true });
+    expect(volumeBacked.state.currentAction?.result).toBeUndefined();
+    expect(volumeBacked.state.resize).toMatchObject({ oldFlavor: MEDIUM });
+    expect(volumeBacked.state.flavor).toEqual(SMALL);
+  });
+
   it("fails a confirm with nothing to confirm, a resize down, an unknown flavor and a quota excess", () => {
     expect(plan({ actions: [action("c", "confirmResize", "Running")] }).state.currentAction).toMatchObject({
       result: "Failed",

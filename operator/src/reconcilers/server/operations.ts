@@ -81,6 +81,8 @@ export interface OperationInput {
   /** Whether the guest runs with this flavor (true when it should not run and no VMI is left). */
   flavorApplied(flavor: FlavorSnapshot): boolean;
   disk(name: string): DiskObservation;
+  /** Boots from a Volume (its flavor's disk size does not apply, so a resize may lower it). */
+  volumeBacked?: boolean;
 }
 
 export interface OperationResult {
@@ -190,7 +192,7 @@ export function planOperations(input: OperationInput): OperationResult {
           fail(target.kind === "fault" ? target.fault : { code: 409, message: target.message });
           break;
         }
-        const invalid = resizeFault(flavor, target.value);
+        const invalid = resizeFault(flavor, target.value, { volumeBacked: input.volumeBacked === true });
         const over = invalid === undefined ? input.quota(resizeDelta(flavor, target.value)) : undefined;
         if (invalid !== undefined) fail(invalid);
         else if (over !== undefined) fail({ code: 403, message: over.message });
@@ -234,7 +236,7 @@ export function planOperations(input: OperationInput): OperationResult {
     if (input.spec.flavorRef !== flavor.name) {
       const target = input.flavorFor(input.spec.flavorRef);
       if (target.kind === "ok") {
-        const invalid = resizeFault(flavor, target.value);
+        const invalid = resizeFault(flavor, target.value, { volumeBacked: input.volumeBacked === true });
         const over = invalid === undefined ? input.quota(resizeDelta(flavor, target.value)) : undefined;
         if (invalid !== undefined) {
           blocked = { reason: invalid.reason, message: `cannot resize to ${input.spec.flavorRef}: ${invalid.message}` };

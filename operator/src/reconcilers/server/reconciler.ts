@@ -25,7 +25,10 @@ import {
   type ServerStatus,
   type Volume,
   volumeKind,
+  containerKind,
+  type Container,
 } from "../../api/index.js";
+import { containersDeclaring, volumesOfContainer } from "../container/volumes.js";
 import {
   Builtin,
   Controller,
@@ -124,6 +127,9 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
   const actions = deps.caches.get<ServerAction>(serverActionKind);
   const projects = deps.caches.get<Project>(projectKind);
   const volumes = deps.caches.get<Volume>(volumeKind);
+  // Containers hold single-attach volumes too (one rule for both: singleAttachHolder).
+  const containers = deps.caches.get<Container>(containerKind);
+  const declaringContainers = containersDeclaring(containers);
   /** The attach problems last reported per server, so each is an Event once. */
   const reportedVolumeProblems = new Map<string, string>();
   const ledger = new AdmissionLedger();
@@ -253,6 +259,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       quota: (requested) => checkQuota(quotaLimits(namespace), ledger.used(namespace, cachedUsage(namespace), key), requested),
       flavorApplied: (flavor) => (running ? liveVmi?.status?.phase === "Running" && vmiRunsFlavor(liveVmi, flavor) : liveVmi === undefined),
       disk: diskOf,
+      volumeBacked: server.status?.bootVolume !== undefined,
     });
     state = plan.state;
     ledger.record(namespace, key, usageOf(state.flavor, state.resize?.oldFlavor));
@@ -299,6 +306,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       server,
       volume: (name) => volumes.get(objectKey(namespace, name)),
       holders: (name) => declaringServers(namespace, name),
+      containers: (name) => declaringContainers(objectKey(namespace, name)),
       currentVm: vms.get(objectKey(namespace, vmName)),
       vmRunning: isLiveVmi(vmis.get(objectKey(namespace, vmName))),
     });
@@ -608,6 +616,10 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       ...networkingWatchesFor(deps.caches, servers),
       // Volumes becoming available are attached; a single-attach volume released by one server goes to the next.
       watchOf(volumes, (v) => declaringServers(v.metadata.namespace, v.metadata.name ?? "").map(keyOf)),
+      // A container declaring or dropping a single-attach volume (or going) may take it from or hand it to a server.
+      watchOf(containers, (c) =>
+        volumesOfContainer(c).flatMap((name) => declaringServers(c.metadata.namespace, name).map(keyOf)),
+      ),
     ],
     reconcile,
     logger: deps.logger,

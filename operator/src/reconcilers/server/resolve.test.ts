@@ -124,4 +124,15 @@ describe("flavor against image", () => {
     expect(resizeFault({ ...small, name: "b", disk: 10 }, small)?.message).toMatch(/Unable to resize disk down/);
     expect(resizeFault(small, { ...small, name: "b", disk: 10 })).toBeUndefined();
   });
+
+  it.each<[string, boolean, RegExp | undefined]>([
+    ["image-backed: a smaller flavor disk is refused", false, /Unable to resize disk down/],
+    ["volume-backed: the flavor does not size the boot volume, so a smaller disk is fine (as Nova)", true, undefined],
+  ])("%s", (_name, volumeBacked, message) => {
+    const fault = resizeFault({ ...small, name: "big", disk: 20 }, { ...small, name: "tiny", disk: 1 }, { volumeBacked });
+    if (message === undefined) expect(fault).toBeUndefined();
+    else expect(fault?.message).toMatch(message);
+    // Changing flavor is still required either way.
+    expect(resizeFault(small, small, { volumeBacked })?.message).toBe("When resizing, instances must change flavor!");
+  });
 });

@@ -140,12 +140,15 @@ export function flavorFitsImage(flavor: FlavorSnapshot, image: ImageSnapshot, mi
   return undefined;
 }
 
-/** Nova refuses a resize that would shrink the root disk ("Unable to resize disk down."). */
-export function resizeFault(from: FlavorSnapshot, to: FlavorSnapshot): ResolvedFault | undefined {
+/**
+ * Nova refuses a resize that would shrink the root disk ("Unable to resize disk down."), except for a
+ * volume-backed server: its root disk is the boot volume, which the flavor does not size.
+ */
+export function resizeFault(from: FlavorSnapshot, to: FlavorSnapshot, opts: { volumeBacked?: boolean } = {}): ResolvedFault | undefined {
   if (from.name === to.name) {
     return { code: 400, reason: Reason.InvalidSpec, message: "When resizing, instances must change flavor!" };
   }
-  if (to.disk !== 0 && to.disk < from.disk) {
+  if (opts.volumeBacked !== true && to.disk !== 0 && to.disk < from.disk) {
     return {
       code: 400,
       reason: Reason.InvalidSpec,

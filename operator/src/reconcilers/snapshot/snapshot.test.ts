@@ -50,6 +50,10 @@ describe("checkSnapshotSource", () => {
     { name: "in-use with force", snap: { force: true }, volume: volume({ status: "in-use", claimName: "c" }), expected: { kind: "ok" } },
     { name: "volume in error", volume: volume({ status: "error" }), expected: { kind: "fault", reason: "DependencyNotReady" } },
     { name: "volume still creating", volume: volume({ status: "creating" }), expected: { kind: "waiting" } },
+    // Cinder's API refuses these (facade/cinder/policy.ts); a declared Snapshot waits for the volume to settle.
+    { name: "volume reserved", volume: volume({ status: "reserved", claimName: "c" }), expected: { kind: "waiting", message: "waiting for volume data to become available (reserved)" } },
+    { name: "volume attaching", snap: { force: true }, volume: volume({ status: "attaching", claimName: "c" }), expected: { kind: "waiting", message: "waiting for volume data to become available (attaching)" } },
+    { name: "volume detaching", snap: { force: true }, volume: volume({ status: "detaching", claimName: "c" }), expected: { kind: "waiting", message: "waiting for volume data to become available (detaching)" } },
   ];
   for (const c of cases) {
     it(c.name, () => {

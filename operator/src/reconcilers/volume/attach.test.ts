@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { API_VERSION, type Server, type Volume } from "../../api/index.js";
+import { API_VERSION, type Container, type Server, type Volume } from "../../api/index.js";
 import type { VirtualMachine, VirtualMachineInstance } from "../../generated/index.js";
 import {
   attachProgress,
@@ -8,7 +8,10 @@ import {
   bootVolumeOf,
   imageBootVolumeName,
   planServerVolumes,
+  singleAttachHolder,
   vmVolumeName,
+  volumeBusyMessage,
+  type VolumeClaimant,
   volumeAttachments,
   volumesDeletedWith,
   volumesOfServer,
@@ -106,6 +109,16 @@ describe("planServerVolumes", () => {
       "Invalid volume: volume data is already attached to server z-holder and is not multiattach.",
     ]);
   });
+  it("a single-attach volume a container mounts is not attached; the server says why and gets it once the container lets go", () => {
+    const web = server("web", ["data"], "2026-01-01T00:00:00Z");
+    const mounter = containerOf("cache", ["data"], "2026-01-02T00:00:00Z");
+    const mounted = volume("data", { status: "in-use", claimName: "data.volume", attachments: [{ serverId: "uid-cache", attachmentId: "a1" }] });
+    const refused = plan({ server: web, volume: () => mounted, containers: () => [mounter] });
+    expect(refused.volumes).toEqual([]);
+    expect(refused.problems).toEqual(["Invalid volume: volume data is already attached to container cache and is not multiattach."]);
+    const released = volume("data", { status: "reserved", claimName: "data.volume" });
+    expect(plan({ server: web, volume: () => released, containers: () => [] }).volumes).toHaveLength(1);
+  });
   it("a multiattach volume goes to every server", () => {
     const a = server("a", ["shared"]);
     const b = server("b", ["shared"], "2026-02-01T00:00:00Z");
@@ -114,6 +127,47 @@ describe("planServerVolumes", () => {
   it("names VM volumes as DNS labels", () => {
     expect(vmVolumeName("my.volume.with.dots")).toMatch(/^vol-[a-z0-9-]+$/);
     expect(vmVolumeName("x".repeat(200)).length).toBeLessThanOrEqual(63);
+  });
+});
+
+function containerOf(name: string, volumes: string[], created: string, deleting?: string): Container {
+  return {
+    apiVersion: API_VERSION,
+    kind: "Container",
+    metadata: { name, namespace: NS, uid: `uid-${name}`, creationTimestamp: created, ...(deleting === undefined ? {} : { deletionTimestamp: deleting }) },
+    spec: { image: "nginx", volumes: volumes.map((volumeRef) => ({ volumeRef, mountPath: `/${volumeRef}` })) },
+  };
+}
+
+describe("singleAttachHolder: one rule for servers and containers", () => {
+  const early = "2026-01-01T00:00:00Z";
+  const late = "2026-01-02T00:00:00Z";
+  const srv = (name: string, created: string, deleting?: string): VolumeClaimant => {
+    const s = server(name, ["data"], created);
+    if (deleting !== undefined) s.metadata.deletionTimestamp = deleting;
+    return { kind: "server", object: s };
+  };
+  const ctr = (name: string, created: string, deleting?: string): VolumeClaimant => ({ kind: "container", object: containerOf(name, ["data"], created, deleting) });
+  const attachedTo = (...ids: { id: string; name: string }[]) =>
+    volume("data", { status: ids.length === 0 ? "available" : "in-use", claimName: "data.volume", attachments: ids.map((a) => ({ serverId: a.id, serverName: a.name, attachmentId: `att-${a.id}` })) });
+  it.each<[string, Volume, VolumeClaimant[], { kind: VolumeClaimant["kind"] | undefined; name: string } | undefined]>([
+    ["nothing declares it", attachedTo(), [], undefined],
+    ["first declaration wins: a container before a server", attachedTo(), [srv("web", late), ctr("cache", early)], { kind: "container", name: "cache" }],
+    ["first declaration wins: a server before a container", attachedTo(), [ctr("cache", late), srv("web", early)], { kind: "server", name: "web" }],
+    ["same second: the name breaks the tie", attachedTo(), [ctr("b", early), ctr("a", early)], { kind: "container", name: "a" }],
+    ["the one it is attached to keeps it, whatever the order", attachedTo({ id: "uid-cache", name: "cache" }), [srv("web", early), ctr("cache", late)], { kind: "container", name: "cache" }],
+    ["a deleting holder whose Pod still has it keeps it until it lets go", attachedTo({ id: "uid-cache", name: "cache" }), [srv("web", early), ctr("cache", early, late)], { kind: "container", name: "cache" }],
+    ["an attachment left by one that no longer declares it still holds it", attachedTo({ id: "uid-gone", name: "old-server" }), [ctr("cache", early)], { kind: undefined, name: "old-server" }],
+    ["a deleting declarer without an attachment yields to the next", attachedTo(), [srv("web", early, late), ctr("cache", late)], { kind: "container", name: "cache" }],
+  ])("%s", (_what, vol, claimants, expected) => {
+    const holder = singleAttachHolder(vol, claimants);
+    expect(holder === undefined ? undefined : { kind: holder.kind, name: holder.name }).toEqual(expected);
+  });
+  it("says who holds it, in Nova's words", () => {
+    expect(volumeBusyMessage("data", { kind: "container", uid: "u", name: "cache" })).toBe(
+      "Invalid volume: volume data is already attached to container cache and is not multiattach.",
+    );
+    expect(volumeBusyMessage("data", { kind: undefined, uid: "u", name: "old" })).toBe("Invalid volume: volume data is already attached to old and is not multiattach.");
   });
 });
 

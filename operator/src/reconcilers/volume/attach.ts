@@ -1,9 +1,11 @@
 // Pure: attach/detach. A server's `spec.volumes` → the data volumes its VirtualMachine carries (KubeVirt
 // declarative hotplug while it runs, plain disks otherwise), and a volume's Cinder attachments from the
-// VMs that carry it. A volume that is not multiattach belongs to the server that declared it first.
+// VMs that carry it. A volume that is not multiattach has one holder among the servers and containers
+// that declare it (singleAttachHolder: the one it is attached to, else the first to declare it).
 import { createHash } from "node:crypto";
-import type { Server, Volume } from "../../api/index.js";
+import type { Container, Server, Volume } from "../../api/index.js";
 import type { VirtualMachine, VirtualMachineInstance } from "../../generated/index.js";
+import type { KubeObject } from "../../kube/index.js";
 import { boundedLabel } from "../server/names.js";
 
 /** A data volume as the VM builder adds it. */
@@ -60,12 +62,12 @@ function declares(server: Server, volumeName: string): boolean {
   return volumesOfServer(server).includes(volumeName);
 }
 
-/** Oldest declaration first (creation time, then name): the server a single-attach volume belongs to. */
-export function firstHolder(servers: readonly Server[], attachedTo: ReadonlySet<string> = new Set()): Server | undefined {
-  // The server the volume is attached to keeps it; creation time (second resolution) and name only break ties.
-  const rank = (s: Server): number => (attachedTo.has(s.metadata.uid ?? "") ? 0 : 1);
-  return [...servers]
-    .filter((s) => s.metadata.deletionTimestamp === undefined)
+/** Oldest declaration first (creation time, then name): the server (or container) a single-attach volume belongs to. */
+export function firstHolder<T extends KubeObject>(declaring: readonly T[], attachedTo: ReadonlySet<string> = new Set()): T | undefined {
+  // The one the volume is attached to keeps it; creation time (second resolution) and name only break ties.
+  const rank = (o: T): number => (attachedTo.has(o.metadata.uid ?? "") ? 0 : 1);
+  return [...declaring]
+    .filter((o) => o.metadata.deletionTimestamp === undefined)
     .sort(
       (a, b) =>
         rank(a) - rank(b) ||
@@ -74,11 +76,56 @@ export function firstHolder(servers: readonly Server[], attachedTo: ReadonlySet<
     )[0];
 }
 
+/** What declares a volume: a server (its VM carries the claim) or a container (its Pod mounts it). */
+export interface VolumeClaimant {
+  kind: "server" | "container";
+  object: KubeObject;
+}
+
+export interface VolumeHolder {
+  /** Undefined for an attachment whose owner no longer declares the volume (still letting go). */
+  kind: "server" | "container" | undefined;
+  uid: string;
+  name: string;
+}
+
+/**
+ * THE rule for a volume that is not multiattach, for servers and containers alike. Whoever it is
+ * attached to (a VM or Pod carrying its claim, as status.attachments shows) keeps it until it lets go,
+ * even while being deleted or after dropping it from its spec; otherwise the first live declaration
+ * (creation time, then name) gets it. Undefined when nothing declares or holds it.
+ */
+export function singleAttachHolder(volume: Volume, claimants: readonly VolumeClaimant[]): VolumeHolder | undefined {
+  const view = (c: VolumeClaimant): VolumeHolder => ({ kind: c.kind, uid: c.object.metadata.uid ?? "", name: c.object.metadata.name ?? "" });
+  const attachments = volume.status?.attachments ?? [];
+  const attachedTo = new Set(attachments.map((a) => a.serverId));
+  // Live claimants the volume is attached to come first (by firstHolder's order), then any other attachment.
+  const attachedClaimant = firstHolder(claimants.filter((c) => attachedTo.has(c.object.metadata.uid ?? "")).map((c) => c.object));
+  const byObject = (o: KubeObject | undefined) => claimants.find((c) => c.object === o);
+  const attachedLive = byObject(attachedClaimant);
+  if (attachedLive !== undefined) return view(attachedLive);
+  const lingering = attachments[0];
+  if (lingering !== undefined) {
+    const known = claimants.find((c) => c.object.metadata.uid === lingering.serverId);
+    return known !== undefined ? view(known) : { kind: undefined, uid: lingering.serverId, name: lingering.serverName ?? lingering.serverId };
+  }
+  const first = byObject(firstHolder(claimants.map((c) => c.object)));
+  return first === undefined ? undefined : view(first);
+}
+
+/** Why a claimant that is not the holder does not get the volume (Nova's wording). */
+export function volumeBusyMessage(volumeRef: string, holder: VolumeHolder): string {
+  const who = holder.kind === undefined ? holder.name : `${holder.kind} ${holder.name}`;
+  return `Invalid volume: volume ${volumeRef} is already attached to ${who} and is not multiattach.`;
+}
+
 export interface ServerVolumesInput {
   server: Server;
   volume(name: string): Volume | undefined;
   /** Every server of the project that declares the volume (this one included). */
   holders(volumeName: string): readonly Server[];
+  /** Every container of the project that declares the volume (they hold single-attach volumes too). */
+  containers?(volumeName: string): readonly Container[];
   /** The VM as it is now: a volume already on it keeps how it was attached. */
   currentVm: VirtualMachine | undefined;
   /** Whether the VM runs now (new volumes are hot-plugged) or not (plain disks, seen at the next start). */
@@ -110,13 +157,12 @@ export function planServerVolumes(input: ServerVolumesInput): ServerVolumesPlan 
       continue;
     }
     if (volume.spec.multiattach !== true) {
-      const attachedTo = new Set((volume.status?.attachments ?? []).map((a) => a.serverId));
-      const holder = firstHolder(
-        input.holders(volumeRef).filter((s) => declares(s, volumeRef)),
-        attachedTo,
-      );
-      if (holder !== undefined && holder.metadata.name !== server.metadata.name) {
-        problems.push(`Invalid volume: volume ${volumeRef} is already attached to server ${holder.metadata.name ?? ""} and is not multiattach.`);
+      const holder = singleAttachHolder(volume, [
+        ...input.holders(volumeRef).filter((s) => declares(s, volumeRef)).map((object) => ({ kind: "server" as const, object })),
+        ...(input.containers?.(volumeRef) ?? []).map((object) => ({ kind: "container" as const, object })),
+      ]);
+      if (holder !== undefined && holder.uid !== (server.metadata.uid ?? "")) {
+        problems.push(volumeBusyMessage(volumeRef, holder));
         continue;
       }
     }

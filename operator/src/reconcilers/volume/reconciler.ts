@@ -188,10 +188,19 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
       try {
         await write();
       } catch (err) {
-        const capacity = wholeGiB(quantityBytes(claim?.status?.capacity?.storage));
-        if (!(isForbidden(err) || isInvalid(err)) || capacity === undefined || capacity >= volume.spec.size) throw err;
-        resizeRefused = err instanceof Error ? err.message : String(err);
-        ctx.log.info({ claim: claimName, err: resizeRefused }, "the claim cannot grow");
+        if (!(isForbidden(err) || isInvalid(err)) || claim === undefined) throw err;
+        const why = err instanceof Error ? err.message : String(err);
+        const capacity = wholeGiB(quantityBytes(claim.status?.capacity?.storage));
+        if (capacity !== undefined && capacity < volume.spec.size) {
+          resizeRefused = why;
+          ctx.log.info({ claim: claimName, err: why }, "the claim cannot grow");
+          return;
+        }
+        // Nothing to grow, yet the existing claim refuses the re-apply: a field that is immutable once the claim
+        // exists differs from what this operator would make now (e.g. its disk access modes were reconfigured).
+        // The claim keeps working as it is. Throwing here would freeze the volume's status (creating → reserved →
+        // in-use, attachments) behind backoff retries that can never succeed.
+        ctx.log.warn({ claim: claimName, err: why }, "the volume's claim differs from the desired one in immutable fields; kept as it is");
       }
     };
     if (!deleting && type !== undefined) {
