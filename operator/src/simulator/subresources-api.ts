@@ -353,63 +353,65 @@ async function perform(ctx: SimContext, request: SubresourceRequest): Promise<{ 
   }
 }
 
+interface AggregatedApi {
+  namespace: string;
+  service: string;
+  apiService: string;
+  labels: Record<string, string>;
+  group: string;
+  version: string;
+  manager: string;
+}
+
+/** Registers one aggregated API: an ExternalName Service to loopback and the APIService pointing at it. */
+async function registerApi(client: KubeClient, port: number, caPem: string, api: AggregatedApi): Promise<void> {
+  await createIfAbsent(client, Builtin.Namespace, { apiVersion: "v1", kind: "Namespace", metadata: { name: api.namespace } }, api.manager);
+  await client.apply(
+    Service,
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: api.service, namespace: api.namespace },
+      spec: { type: "ExternalName", externalName: "localhost", ports: [{ name: "https", port, protocol: "TCP" }] },
+    } as KubeObject,
+    { fieldManager: api.manager },
+  );
+  await client.apply(
+    APIService,
+    {
+      apiVersion: "apiregistration.k8s.io/v1",
+      kind: "APIService",
+      metadata: { name: api.apiService, labels: api.labels },
+      spec: {
+        group: api.group,
+        version: api.version,
+        groupPriorityMinimum: 1000,
+        versionPriority: 15,
+        service: { namespace: api.namespace, name: api.service, port },
+        caBundle: Buffer.from(caPem).toString("base64"),
+      },
+    } as KubeObject,
+    { fieldManager: api.manager },
+  );
+}
+
 async function register(client: KubeClient, port: number, caPem: string): Promise<void> {
-  await createIfAbsent(client, Builtin.Namespace, { apiVersion: "v1", kind: "Namespace", metadata: { name: VIRT_API.namespace } }, Manager.virtController);
-  await client.apply(
-    Service,
-    {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: VIRT_API.service, namespace: VIRT_API.namespace },
-      spec: { type: "ExternalName", externalName: "localhost", ports: [{ name: "https", port, protocol: "TCP" }] },
-    } as KubeObject,
-    { fieldManager: "virt-operator" },
-  );
-  await client.apply(
-    APIService,
-    {
-      apiVersion: "apiregistration.k8s.io/v1",
-      kind: "APIService",
-      metadata: { name: APISERVICE_NAME, labels: { "kubevirt.io": "virt-api" } },
-      spec: {
-        group: SUBRESOURCE_GROUP,
-        version: SUBRESOURCE_VERSION,
-        groupPriorityMinimum: 1000,
-        versionPriority: 15,
-        service: { namespace: VIRT_API.namespace, name: VIRT_API.service, port },
-        caBundle: Buffer.from(caPem).toString("base64"),
-      },
-    } as KubeObject,
-    { fieldManager: "virt-operator" },
-  );
-  await createIfAbsent(client, Builtin.Namespace, { apiVersion: "v1", kind: "Namespace", metadata: { name: CDI_API.namespace } }, Manager.cdi);
-  await client.apply(
-    Service,
-    {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: CDI_API.service, namespace: CDI_API.namespace },
-      spec: { type: "ExternalName", externalName: "localhost", ports: [{ name: "https", port, protocol: "TCP" }] },
-    } as KubeObject,
-    { fieldManager: "cdi-operator" },
-  );
-  await client.apply(
-    APIService,
-    {
-      apiVersion: "apiregistration.k8s.io/v1",
-      kind: "APIService",
-      metadata: { name: UPLOAD_APISERVICE_NAME, labels: { "cdi.kubevirt.io": "cdi-apiserver" } },
-      spec: {
-        group: UPLOAD_GROUP,
-        version: UPLOAD_VERSION,
-        groupPriorityMinimum: 1000,
-        versionPriority: 15,
-        service: { namespace: CDI_API.namespace, name: CDI_API.service, port },
-        caBundle: Buffer.from(caPem).toString("base64"),
-      },
-    } as KubeObject,
-    { fieldManager: "cdi-operator" },
-  );
+  await registerApi(client, port, caPem, {
+    ...VIRT_API,
+    apiService: APISERVICE_NAME,
+    labels: { "kubevirt.io": "virt-api" },
+    group: SUBRESOURCE_GROUP,
+    version: SUBRESOURCE_VERSION,
+    manager: "virt-operator",
+  });
+  await registerApi(client, port, caPem, {
+    ...CDI_API,
+    apiService: UPLOAD_APISERVICE_NAME,
+    labels: { "cdi.kubevirt.io": "cdi-apiserver" },
+    group: UPLOAD_GROUP,
+    version: UPLOAD_VERSION,
+    manager: "cdi-operator",
+  });
 }
 
 /** Removes the APIService if it is still ours (another simulator may have taken over since). */
