@@ -4,9 +4,9 @@
 // get Keystone's 401.
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { keypairKind, serverKind } from "../src/api/index.js";
+import { keypairKind, serverKind, snapshotKind, volumeKind, type Snapshot, type Volume } from "../src/api/index.js";
 import { http, issueToken, projectWithUser, startFacadeEnv, type FacadeEnv, type HttpResult } from "./facade-helpers.js";
-import { testClient, unique } from "./helpers.js";
+import { eventually, testClient, unique } from "./helpers.js";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ1bm8uZXhhbXBsZS5rZXkuZm9yLnRlc3Rpbmcub25seQ test@example";
 
@@ -65,7 +65,19 @@ beforeAll(async () => {
   const image = (await created(await a("POST", "/image/v2/images", { name: "img", disk_format: "qcow2", container_format: "bare" }), "image")) as { id: string };
   const server = (await created(await a("POST", "/compute/v2.1/servers", { server: { name: "vm", imageRef: image.id, flavorRef: flavor.id, networks: [{ uuid: network.id }], key_name: keypairName } }), "server")).server as { id: string };
   const volume = (await created(await a("POST", `/volume/v3/${alice.projectId}/volumes`, { volume: { size: 1, name: "v", snapshot_id: null, imageRef: null } }), "volume")).volume as { id: string };
-  const snapshot = (await created(await a("POST", `/volume/v3/${alice.projectId}/snapshots`, { snapshot: { volume_id: volume.id, name: "s" } }), "snapshot")).snapshot as { id: string };
+  // No storage here, so the volume stays creating: Cinder refuses a snapshot of it, with nothing written...
+  const refused = await a("POST", `/volume/v3/${alice.projectId}/snapshots`, { snapshot: { volume_id: volume.id, name: "s" } });
+  expect(refused.status, refused.text).toBe(400);
+  expect(refused.body).toHaveProperty("badRequest.message", `Invalid volume: Volume ${volume.id} status must be available, but current status is: creating.`);
+  const namespace = `project-${alice.project}`;
+  expect((await testClient().list(snapshotKind, { namespace })).items).toEqual([]);
+  // ...while a Snapshot declared through the Kubernetes API (GitOps) waits for its volume: A's user declares one.
+  const volumeName = (await testClient().list<Volume>(volumeKind, { namespace })).items.find((v) => v.metadata.uid === volume.id)?.metadata.name ?? "";
+  const declared = await testClient()
+    .impersonate({ user: alice.user })
+    .create<Snapshot>(snapshotKind, { apiVersion: snapshotKind.apiVersion, kind: snapshotKind.kind, metadata: { name: "s", namespace }, spec: { volumeRef: volumeName } });
+  const snapshot = { id: declared.metadata.uid ?? "" };
+  await eventually("A's declared snapshot through the facade", async () => ((await a("GET", `/volume/v3/${alice.projectId}/snapshots/${snapshot.id}`)).status === 200 ? true : undefined));
 
   const ids = (key: string) => (body: unknown) => ((body as Record<string, { id: string }[]>)[key] ?? []).map((i) => i.id);
   // Cinder URLs carry the caller's own project id: B asks in its own project for A's ids.

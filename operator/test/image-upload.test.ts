@@ -4,7 +4,7 @@
 // Peak RSS is printed, never timed.
 import { createHash } from "node:crypto";
 import http from "node:http";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageKind, type Image } from "../src/api/index.js";
 import { Builtin, Upstream, type KubeObject } from "../src/kube/index.js";
@@ -208,24 +208,52 @@ describe("Glance image upload into CDI", () => {
     await eventually("the upload volume ready", async () => (await testClient().get<Image>(imageKind, name, namespace))?.status?.uploadClaim);
     const aborted = await putFile(image.id, generated(64 * MIB).stream, { abortAfterBytes: 8 * MIB });
     expect(aborted.status).toBe(0);
-    // The record is written only once every byte has passed: a broken stream leaves none.
-    expect((await showImage(image.id)).status).toBe("queued");
+    // Saving while the bytes flowed, queued again once the facade has seen the broken stream. The record is
+    // written only once every byte has passed: a broken stream leaves none.
+    await eventually("the aborted upload is queued again", async () => ((await showImage(image.id)).status === "queued" ? true : undefined));
     const afterAbort = await testClient().get<Image>(imageKind, name, namespace);
     expect(afterAbort?.metadata.annotations?.["altostack.io/upload-md5"]).toBeUndefined();
     const payload = Buffer.from("a small image, uploaded with a Content-Length");
-    // Until the facade and the proxy have seen the broken stream, the volume is busy: 503, retry (as the fault says).
+    // Until the facade and the proxy have seen the broken stream, the volume is busy: 503 (or 409 while the
+    // upload's mark is still on the image), retry (as the fault says).
     const retry = await eventually("the retried upload is accepted", async () => {
       const answer = await putFile(image.id, Readable.from([payload]), { contentLength: payload.length });
-      if (answer.status === 503) return undefined;
+      if (answer.status === 503 || answer.status === 409) return undefined;
       return answer;
     });
     expect(retry.status, retry.text).toBe(204);
+    expect((await testClient().get<Image>(imageKind, name, namespace))?.metadata.annotations?.["altostack.io/upload-streaming"]).toBeUndefined();
     expect(await showImage(image.id)).toMatchObject({
       status: "active",
       size: payload.length,
       checksum: createHash("md5").update(payload).digest("hex"),
       os_hash_value: createHash("sha512").update(payload).digest("hex"),
     });
+  }, 120_000);
+
+  it("shows saving while bytes stream, refuses a second concurrent upload with 409, and is queued again after an abort", async () => {
+    const image = await createImage("saving");
+    const name = await eventually("the image object", () => findImageName(image.id));
+    await eventually("the upload volume ready", async () => (await testClient().get<Image>(imageKind, name, namespace))?.status?.uploadClaim);
+    // A body the test feeds by hand: 4 MiB now, then nothing until the test has looked; one more MiB aborts it.
+    const body = new PassThrough();
+    const upload = putFile(image.id, body, { abortAfterBytes: 4 * MIB });
+    body.write(Buffer.alloc(4 * MIB, 7));
+    await eventually("the image shows saving mid-upload", async () => ((await showImage(image.id)).status === "saving" ? true : undefined));
+    const mark = (await testClient().get<Image>(imageKind, name, namespace))?.metadata.annotations?.["altostack.io/upload-streaming"];
+    expect(Number.isNaN(Date.parse(mark ?? ""))).toBe(false);
+
+    const payload = Buffer.from("a second upload while the first is in flight");
+    const second = await putFile(image.id, Readable.from([payload]), { contentLength: payload.length });
+    expect(second.status, second.text).toBe(409);
+    expect(second.text).toContain("Image status transition from saving to saving is not allowed");
+
+    body.write(Buffer.alloc(MIB, 7));
+    expect((await upload).status).toBe(0);
+    await eventually("the aborted upload is queued again", async () => ((await showImage(image.id)).status === "queued" ? true : undefined));
+    const after = await testClient().get<Image>(imageKind, name, namespace);
+    expect(after?.metadata.annotations?.["altostack.io/upload-streaming"]).toBeUndefined();
+    expect(after?.metadata.annotations?.["altostack.io/upload-md5"]).toBeUndefined();
   }, 120_000);
 });
 

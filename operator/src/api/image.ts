@@ -41,6 +41,8 @@ export const ImageUploadAnnotation = {
   size: "altostack.io/upload-size",
   md5: "altostack.io/upload-md5",
   sha512: "altostack.io/upload-sha512",
+  /** When the image API last saw bytes of an upload in flight (RFC 3339): Glance's `saving` while fresh. */
+  streaming: "altostack.io/upload-streaming",
 } as const;
 
 const checksumSchema = z.object({

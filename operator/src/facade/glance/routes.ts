@@ -7,12 +7,13 @@ import {
   CONTAINER_FORMATS,
   DISK_FORMATS,
   IMAGE_VISIBILITIES,
+  ImageUploadAnnotation,
   imageKind,
   projectOfNamespace,
   type Image,
 } from "../../api/index.js";
-import { Builtin, Upstream, isNotFound, keyOf } from "../../kube/index.js";
-import { uploadRecordAnnotations } from "../../reconcilers/image/upload-record.js";
+import { Builtin, Upstream, isConflict, isNotFound, keyOf } from "../../kube/index.js";
+import { UPLOAD_IDLE_MS, uploadRecordAnnotations, uploadStreamingFor } from "../../reconcilers/image/upload-record.js";
 import { imageUsableFrom, visibilityOf } from "../../reconcilers/image/visibility.js";
 import { requireProject, type Caller } from "../common/caller.js";
 import type { ServiceDeps } from "../common/deps.js";
@@ -20,7 +21,7 @@ import { ApiError, badRequest, conflict, forbidden, notFound, notImplemented } f
 import { fromKubeError } from "../common/kube-errors.js";
 import { parseJsonBody, readBody, MAX_JSON_BODY_BYTES, reply, type Reply, type Route, type RouteContext, type Service } from "../common/http.js";
 import { paginate, parsePage, parseSort, sortItems, type JsonObject } from "../common/listing.js";
-import { TenantAccess } from "../common/tenant.js";
+import { FACADE_MANAGER, TenantAccess } from "../common/tenant.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
 import {
   awaitExportReady,
@@ -37,7 +38,7 @@ import {
   refusalText,
   type ExportObject,
 } from "./download.js";
-import { imageTooLarge, proxyFault, requestUploadToken, streamToUploadProxy, UploadDigest, uploadProxyTarget } from "./upload.js";
+import { imageTooLarge, proxyFault, requestUploadToken, streamToUploadProxy, UploadDigest, uploadProxyTarget, type UploadProxyTarget } from "./upload.js";
 import { CORE_IMAGE_ATTRIBUTES, imageSchema, imageStatusOf, imageView, memberSchema, memberView } from "./views.js";
 
 const GLANCE_VERSIONS = ["2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0"];
@@ -47,8 +48,8 @@ const UNSUPPORTED_IMPORT =
   "(openstack image create --file), or create an Image object with spec.source.http.url (kubectl), which the image controller imports.";
 /** How long a download waits for KubeVirt to make the image's export Ready. */
 const EXPORT_READY_MS = 60_000;
-/** An upload whose client sends nothing for this long is dropped (the image stays queued). */
-const UPLOAD_IDLE_MS = 60_000;
+/** How often an upload in flight renews its streaming mark (well within UPLOAD_IDLE_MS, after which it is stale). */
+const STREAMING_MARK_RENEW_MS = UPLOAD_IDLE_MS / 4;
 /** How long a finished upload waits for the image to show active (with its checksums) before answering anyway. */
 const ACTIVE_AFTER_UPLOAD_MS = 60_000;
 
@@ -127,6 +128,45 @@ export function glanceService(deps: ServiceDeps): Service {
     });
   };
 
+  /** Glance's answer to an upload while another is in flight (InvalidImageStatusTransition). */
+  const uploadInFlight = (): ApiError => conflict("Image status transition from saving to saving is not allowed");
+
+  /**
+   * Marks the image as taking an upload (Glance's `saving`), as the caller. The write is guarded by the
+   * resourceVersion it was decided on, so of two concurrent uploads exactly one gets the mark; the other is
+   * refused as Glance refuses a second upload of a saving image.
+   */
+  const markStreaming = async (caller: Caller, image: Image, id: string): Promise<void> => {
+    const name = image.metadata.name ?? "";
+    const namespace = image.metadata.namespace;
+    let current: Image | undefined = image;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (current === undefined || current.metadata.deletionTimestamp !== undefined) throw notFound(`No image found with ID ${id}`);
+      if (uploadStreamingFor(current.metadata.annotations, new Date()) > 0) throw uploadInFlight();
+      const annotations = { [ImageUploadAnnotation.streaming]: new Date().toISOString() };
+      const patch = { metadata: { resourceVersion: current.metadata.resourceVersion, annotations } };
+      try {
+        await store.write(imageKind, () => caller.kube.patch<Image>(imageKind, name, namespace, patch, "merge", { fieldManager: FACADE_MANAGER }));
+        return;
+      } catch (e) {
+        // Someone wrote in between (the controller, or another upload taking the mark): decide again on a fresh read.
+        if (!isConflict(e)) throw fromKubeError(e, "glance", failed("upload_image", `image ${id}`));
+        current = await caller.kube.get<Image>(imageKind, name, namespace);
+      }
+    }
+    throw uploadInFlight();
+  };
+
+  /** Renews (`at`) or removes (null) the streaming mark of an upload this request holds; a failure is only logged. */
+  const setStreamingMark = async (caller: Caller, image: Image, at: string | null, log: RouteContext["log"]): Promise<void> => {
+    const patch = { metadata: { annotations: { [ImageUploadAnnotation.streaming]: at } } };
+    try {
+      await caller.kube.patch(imageKind, image.metadata.name ?? "", image.metadata.namespace, patch, "merge", { fieldManager: FACADE_MANAGER });
+    } catch (e) {
+      if (!isNotFound(e)) log.warn({ err: e, image: image.metadata.uid }, "could not update the image's upload mark (a stale one is ignored after the idle timeout)");
+    }
+  };
+
   /**
    * `PUT /v2/images/{id}/file`: the bytes go, as they arrive, into the image's CDI upload volume as the caller;
    * size, md5 and sha512 are computed on the way and recorded on the Image. 204 once the image is active. A
@@ -143,6 +183,7 @@ export function glanceService(deps: ServiceDeps): Service {
     }
     const status = imageStatusOf(image);
     if (status !== "queued") throw conflict(`Image status transition from ${status} to saving is not allowed`);
+    if (uploadStreamingFor(image.metadata.annotations, new Date()) > 0) throw uploadInFlight();
     if (image.spec.source.upload === undefined) throw conflict(`Image ${id} takes its data from ${Object.keys(image.spec.source).join("")}, not from an upload.`);
     const proxyUrl = deps.config.cdiUploadProxyUrl;
     if (proxyUrl === undefined) {
@@ -176,6 +217,29 @@ export function glanceService(deps: ServiceDeps): Service {
     }
 
     ctx.log.debug({ image: id, claim }, "upload token issued; streaming");
+    await markStreaming(caller, image, id);
+    // The mark stays fresh while the upload lasts and goes when it ends, however it ends (a failed upload is
+    // queued again, as in Glance; a finished one is past UploadReady, where the mark means nothing).
+    let renewing: Promise<void> = Promise.resolve();
+    const renew = setInterval(() => {
+      renewing = renewing.then(() => setStreamingMark(caller, image, new Date().toISOString(), ctx.log));
+    }, STREAMING_MARK_RENEW_MS);
+    try {
+      return await streamUpload(ctx, image, { id, cap, declared, target, token });
+    } finally {
+      clearInterval(renew);
+      // After any renewal in flight, or that renewal would put the mark back.
+      await renewing;
+      await setStreamingMark(caller, image, null, ctx.log);
+    }
+  };
+
+  const streamUpload = async (
+    ctx: RouteContext,
+    image: Image,
+    { id, cap, declared, target, token }: { id: string; cap: number; declared: number | undefined; target: UploadProxyTarget; token: string },
+  ): Promise<Reply> => {
+    const caller = ctx.caller();
     const digest = new UploadDigest(cap, async (record) => {
       // Recorded before the last byte reaches CDI, so the controller has it when the data is in place.
       await tenant.patch(caller, imageKind, image, { metadata: { annotations: uploadRecordAnnotations(record) } }, failed("upload_image", `image ${id}`));

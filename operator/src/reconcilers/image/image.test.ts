@@ -23,6 +23,7 @@ describe("Glance status from the DataVolume", () => {
     deleting: false,
     protectedImage: false,
     uploadRecorded: false,
+    uploadStreaming: false,
     previous: undefined,
   };
   const dv = (phase: string, progress = "N/A", failure?: string) => ({ phase, progress, failure });
@@ -33,6 +34,10 @@ describe("Glance status from the DataVolume", () => {
     ["http, failed", { dataVolume: dv("Failed", "N/A", "no such host") }, "killed", "False"],
     ["upload, waiting for bytes", { source: "upload", dataVolume: dv("UploadReady") }, "queued", "False"],
     ["upload, bytes flowing", { source: "upload", dataVolume: dv("UploadReady", "12.00%") }, "saving", "False"],
+    ["upload, marked streaming (CDI shows no progress)", { source: "upload", dataVolume: dv("UploadReady"), uploadStreaming: true }, "saving", "False"],
+    ["upload, mark gone or stale (aborted)", { source: "upload", dataVolume: dv("UploadReady"), uploadStreaming: false }, "queued", "False"],
+    ["upload, marked while the volume is still prepared", { source: "upload", dataVolume: dv("PVCBound"), uploadStreaming: true }, "queued", "False"],
+    ["upload, marked and done but not recorded yet", { source: "upload", dataVolume: dv("Succeeded"), uploadStreaming: true }, "saving", "False"],
     ["upload, done and recorded", { source: "upload", dataVolume: dv("Succeeded"), uploadRecorded: true }, "active", "True"],
     ["upload, done but not recorded yet", { source: "upload", dataVolume: dv("Succeeded") }, "saving", "False"],
     ["upload, active stays active", { source: "upload", dataVolume: dv("Succeeded"), previous: "active" }, "active", "True"],

@@ -48,7 +48,7 @@ import {
 import { WrittenObjects } from "../server/written.js";
 import { failureOf, imageVerdict, type ImageSourceKind } from "./status.js";
 import { serverRootDisk, volumeDisk } from "./source-disk.js";
-import { uploadedDataFields, uploadRecordOf } from "./upload-record.js";
+import { uploadedDataFields, uploadRecordOf, uploadStreamingFor } from "./upload-record.js";
 
 export const IMAGE_CONTROLLER = "image";
 
@@ -147,9 +147,11 @@ export function imageController(deps: ImageControllerDeps): Controller<Image> {
     }
 
     const uploadRecord = image.spec.source.upload === undefined ? undefined : uploadRecordOf(image.metadata.annotations);
+    const streamingMs = image.spec.source.upload === undefined ? 0 : uploadStreamingFor(image.metadata.annotations, now());
     const verdict = imageVerdict({
       source: sourceKind(image),
       uploadRecorded: uploadRecord !== undefined,
+      uploadStreaming: streamingMs > 0,
       dataVolume:
         dv === undefined ? undefined : { phase: dv.status?.phase, progress: dv.status?.progress, failure: failureOf(dv.status?.conditions) },
       sourceProblem,
@@ -186,6 +188,9 @@ export function imageController(deps: ImageControllerDeps): Controller<Image> {
     };
     written.remember(image, await writeStatusIfChanged(client, imageKind, image, status, ctx.fieldManager));
     ctx.log.debug({ image: openstackName(image), status: verdict.status, key }, "image reconciled");
+    // No watch fires when a streaming mark goes stale (an image API that died mid-upload): look again then,
+    // so the image falls back to queued. A live upload renews the mark, and that write wakes us anyway.
+    if (streamingMs > 0 && dv?.status?.phase === "UploadReady") return { requeueAfterMs: streamingMs + 1000 };
     return undefined;
   };
 

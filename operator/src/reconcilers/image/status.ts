@@ -23,6 +23,8 @@ export interface ImageObservation {
   protectedImage: boolean;
   /** upload: the image API recorded the size and checksums of the data it streamed. */
   uploadRecorded: boolean;
+  /** upload: the image API marked an upload in flight (its mark fresh, see UPLOAD_IDLE_MS). */
+  uploadStreaming: boolean;
   /** The status reported so far: an active image stays active (Glance's states only move forward). */
   previous: ImageStatus | undefined;
 }
@@ -70,7 +72,8 @@ export function imageVerdict(o: ImageObservation): ImageVerdict {
   }
   switch (o.source) {
     case "upload":
-      if (dv?.phase === "UploadReady" && hasTransferStarted(dv.progress)) {
+      // CDI reports no progress for uploads: the image API's mark says the bytes are flowing.
+      if (dv?.phase === "UploadReady" && (o.uploadStreaming || hasTransferStarted(dv.progress))) {
         return { status: "saving", ready: { status: "False", reason: Reason.Progressing, message: `image data is being uploaded${progressNote(dv)}` } };
       }
       return {

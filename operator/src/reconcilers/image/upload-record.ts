@@ -46,3 +46,22 @@ export function uploadedDataFields(record: UploadRecord | undefined, dataInPlace
   }
   return { size: record.size, checksum: record.md5, osHashAlgo: "sha512", osHashValue: record.sha512 };
 }
+
+/**
+ * An upload whose client sends nothing for this long is dropped by the image API. The image API renews its
+ * streaming mark well within it while bytes flow, so a mark older than this is left by an image API that died
+ * mid-upload and is ignored.
+ */
+export const UPLOAD_IDLE_MS = 60_000;
+
+/** How long the mark written at `streamingSince` still says "an upload is in flight", from `now`; 0 when stale or absent. */
+export function uploadStreamingFor(annotations: Readonly<Record<string, string>> | undefined, now: Date): number {
+  const since = annotations?.[ImageUploadAnnotation.streaming];
+  if (since === undefined) return 0;
+  const at = Date.parse(since);
+  if (Number.isNaN(at)) return 0;
+  const age = now.getTime() - at;
+  // A mark from the future (clock skew between the image API and the controller) counts as fresh, once.
+  if (age < 0) return UPLOAD_IDLE_MS;
+  return Math.max(0, UPLOAD_IDLE_MS - age);
+}

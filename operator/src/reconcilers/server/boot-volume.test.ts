@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { API_VERSION, type FlavorSnapshot, type ImageSnapshot, type Server, type Volume } from "../../api/index.js";
+import type { VolumeClaimant } from "../volume/attach.js";
 import { BootVolumeAnnotation, bootVolumeImage, checkBootVolume, desiredBootVolume, isForeignBootVolume } from "./boot-volume.js";
 
 const NS = "project-demo";
 const UID = "srv-uid";
 
 function server(bootVolume: NonNullable<Server["spec"]["bootVolume"]>): Server {
-  return { apiVersion: API_VERSION, kind: "Server", metadata: { name: "web", namespace: NS, uid: UID }, spec: { flavorRef: "m1.small", bootVolume } };
+  return { apiVersion: API_VERSION, kind: "Server", metadata: { name: "web", namespace: NS, uid: UID, creationTimestamp: "2026-01-02T00:00:00Z" }, spec: { flavorRef: "m1.small", bootVolume } };
 }
 function volume(status: Volume["status"], over: { annotations?: Record<string, string>; multiattach?: boolean; deleting?: boolean } = {}): Volume {
   return {
@@ -32,8 +33,24 @@ describe("checkBootVolume (Nova's checks on the volume it boots from)", () => {
   const existing = server({ volumeRef: "root" });
   const fromImage = server({ imageRef: "cirros", size: 2 });
   const mine = { annotations: { [BootVolumeAnnotation.server]: UID } };
+  /** Another server or container declaring the volume, made a day before this server (older) or a day after. */
+  const other = (kind: "server" | "container", name: string, when: "older" | "newer", deleting = false): VolumeClaimant => ({
+    kind,
+    object: {
+      metadata: {
+        name,
+        namespace: NS,
+        uid: `${name}-uid`,
+        creationTimestamp: when === "older" ? "2026-01-01T00:00:00Z" : "2026-01-03T00:00:00Z",
+        ...(deleting ? { deletionTimestamp: "2026-01-04T00:00:00Z" } : {}),
+      },
+    },
+  });
+  const db = other("server", "db", "older");
+  const cache = other("container", "cache", "older");
+  const attachedTo = (uid: string, serverName: string) => ready({ status: "in-use", attachments: [{ serverId: uid, serverName, attachmentId: "a" }] });
 
-  it.each<[string, Server, Volume | undefined, string[], string, string | undefined]>([
+  it.each<[string, Server, Volume | undefined, VolumeClaimant[], string, string | undefined]>([
     ["an available bootable volume", existing, volume(ready()), [], "ok", undefined],
     ["already attached to this very server (admission repeated)", existing, volume(ready({ status: "in-use", attachments: [{ serverId: UID, attachmentId: "a" }] })), [], "ok", undefined],
     ["reserved by this server's declaration", existing, volume(ready({ status: "reserved" })), [], "ok", undefined],
@@ -43,9 +60,16 @@ describe("checkBootVolume (Nova's checks on the volume it boots from)", () => {
     ["a volume still being created (GitOps applies both at once)", existing, volume({ status: "creating" }), [], "waiting", "waiting for the boot volume root to become available (creating)"],
     ["an image still downloading into it", existing, volume({ status: "downloading" }), [], "waiting", undefined],
     ["a volume in error", existing, volume(ready({ status: "error" })), [], "fault", "Invalid volume: volume 'root' is in error"],
-    ["a volume in use elsewhere", existing, volume(ready({ status: "in-use", attachments: [{ serverId: "other", attachmentId: "a" }] })), [], "fault", "Invalid volume: volume 'root' status must be 'available'. Currently in 'in-use'"],
-    ["a volume another server declares", existing, volume(ready()), ["db"], "fault", "Invalid volume: volume 'root' status must be 'available'. Currently in 'in-use' (server db)."],
-    ["a multiattach volume another server declares", existing, volume(ready(), { multiattach: true }), ["db"], "ok", undefined],
+    ["a volume in use elsewhere", existing, volume(attachedTo("other", "other")), [], "fault", "Invalid volume: volume root is already attached to other and is not multiattach."],
+    ["a volume another server declared first", existing, volume(ready()), [db], "fault", "Invalid volume: volume root is already attached to server db and is not multiattach."],
+    ["a volume another server declared after this one", existing, volume(ready()), [other("server", "late", "newer")], "ok", undefined],
+    ["a multiattach volume another server declares", existing, volume(ready(), { multiattach: true }), [db], "ok", undefined],
+    ["a volume a container declared first", existing, volume(ready()), [cache], "fault", "Invalid volume: volume root is already attached to container cache and is not multiattach."],
+    ["a volume a container mounts (attached to its Pod)", existing, volume(attachedTo("cache-uid", "cache")), [cache], "fault", "Invalid volume: volume root is already attached to container cache and is not multiattach."],
+    ["a volume a newer container mounts keeps it even against an older server", existing, volume(attachedTo("late-uid", "late")), [other("container", "late", "newer")], "fault", "Invalid volume: volume root is already attached to container late and is not multiattach."],
+    ["a volume a container declared after this server", existing, volume(ready()), [other("container", "late", "newer")], "ok", undefined],
+    ["a volume a container being deleted declared (not mounted)", existing, volume(ready()), [other("container", "gone", "older", true)], "ok", undefined],
+    ["a multiattach volume a container mounts", existing, volume(ready({ attachments: [{ serverId: "cache-uid", attachmentId: "a" }] }), { multiattach: true }), [cache], "ok", undefined],
     ["a volume being extended", existing, volume(ready({ status: "extending" })), [], "fault", "Invalid volume: volume 'root' status must be 'available'. Currently in 'extending'"],
     ["a volume that is not bootable", existing, volume(ready({ bootable: "false" })), [], "fault", "Block Device root is not bootable."],
     ["from an image: not created yet", fromImage, undefined, [], "waiting", "creating the boot volume root"],
@@ -59,7 +83,7 @@ describe("checkBootVolume (Nova's checks on the volume it boots from)", () => {
       "Volume root already exists and was not created for this server; delete it, or boot from it with bootVolume.volumeRef.",
     ],
   ])("%s → %s", (_name, s, v, holders, kind, message) => {
-    const result = checkBootVolume({ server: s, name: "root", volume: v, otherHolders: holders });
+    const result = checkBootVolume({ server: s, name: "root", volume: v, claimants: [{ kind: "server", object: s }, ...holders] });
     expect(result.kind).toBe(kind);
     if (result.kind === "ok") expect(result.value).toEqual({ claimName: "root.volume" });
     if (message !== undefined) expect(result.kind === "fault" ? result.fault.message : result.kind === "waiting" ? result.message : "").toBe(message);

@@ -14,7 +14,7 @@ import {
   type Server,
   type Volume,
 } from "../../api/index.js";
-import { bootVolumeOf } from "../volume/attach.js";
+import { bootVolumeOf, singleAttachHolder, volumeBusyMessage, type VolumeClaimant } from "../volume/attach.js";
 import { labelValue } from "./names.js";
 import type { Resolution } from "./resolve.js";
 import { ServerLabel } from "./vm.js";
@@ -71,8 +71,11 @@ export interface BootVolumeInput {
   /** The boot volume's name (bootVolumeOf). */
   name: string;
   volume: Volume | undefined;
-  /** Other live servers that declare the volume (as data or boot volume). */
-  otherHolders: readonly string[];
+  /**
+   * Every server (this one included) and container that declares the volume: one of them holds it when it
+   * is not multiattach (singleAttachHolder, the rule attachments follow too).
+   */
+  claimants: readonly VolumeClaimant[];
 }
 
 /** The boot volume's claim once it can be booted from; Nova's faults when it cannot; waiting while it is made. */
@@ -97,8 +100,8 @@ export function checkBootVolume(input: BootVolumeInput): Resolution<{ claimName:
     const why = volume.status?.conditions?.find((c) => c.type === "Ready")?.message;
     return fault(`Invalid volume: volume '${name}' is in error${why === undefined ? "" : `: ${why}`}`, Reason.DependencyNotReady);
   }
-  const other = volume.spec.multiattach === true ? undefined : input.otherHolders[0];
-  if (other !== undefined) return fault(`Invalid volume: volume '${name}' status must be 'available'. Currently in 'in-use' (server ${other}).`);
+  const holder = volume.spec.multiattach === true ? undefined : singleAttachHolder(volume, input.claimants);
+  if (holder !== undefined && holder.uid !== server.metadata.uid) return fault(volumeBusyMessage(name, holder));
   // Reserved, attaching or attached for this very server (it declares the volume; the admission may repeat): fine.
   const attachedElsewhere = (volume.status?.attachments ?? []).some((a) => a.serverId !== server.metadata.uid);
   if (status !== "available" && !(OURS_WHILE_DECLARED.has(status) && !attachedElsewhere)) {

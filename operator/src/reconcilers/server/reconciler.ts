@@ -456,10 +456,11 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
         message: `creating the boot volume ${bootVolume} from image ${image.value.ref}`,
       };
     }
-    const otherHolders = declaringServers(namespace, bootVolume)
-      .filter((s) => s.metadata.name !== server.metadata.name && s.metadata.deletionTimestamp === undefined)
-      .map((s) => s.metadata.name ?? "");
-    const checked = checkBootVolume({ server, name: bootVolume, volume, otherHolders });
+    const claimants = [
+      ...declaringServers(namespace, bootVolume).map((object) => ({ kind: "server" as const, object })),
+      ...declaringContainers(objectKey(namespace, bootVolume)).map((object) => ({ kind: "container" as const, object })),
+    ];
+    const checked = checkBootVolume({ server, name: bootVolume, volume, claimants });
     if (checked.kind !== "ok") return checked;
     // The VM is shaped by the image the volume was made from, when that image is still there to read.
     const volumeImageRef = volume?.spec.source?.imageRef;
