@@ -13,7 +13,7 @@ import { Builtin, isForbidden, type KubeClient, type KubeObject, type ResourceTy
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { CHART_NAMESPACE, chartDir, run } from "./chart-rbac.js";
-import { conditionOf, eventually, facadeClient, operatorClient, testClient, testLogger, unique } from "./helpers.js";
+import { TEST_OPERATOR_FLAGS, conditionOf, eventually, facadeClient, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const admin = testClient();
 const Deployment: ResourceType = { group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true };
@@ -192,7 +192,7 @@ describe("the chart's ServiceAccounts hold no more than they need", () => {
 
   beforeAll(async () => {
     // The operator keeps the facade's impersonation allowlist; run it as its ServiceAccount.
-    const config = loadOperatorConfig(["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1"], {});
+    const config = loadOperatorConfig([...TEST_OPERATOR_FLAGS], {});
     operator = await startOperator({ client: asOperator, logger: testLogger("operator"), config });
   });
   afterAll(async () => {

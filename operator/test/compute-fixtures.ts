@@ -21,7 +21,7 @@ import type { KubeClient } from "../src/kube/index.js";
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
-import { conditionOf, eventually, operatorClient, testLogger, unique } from "./helpers.js";
+import { TEST_OPERATOR_FLAGS, conditionOf, eventually, operatorClient, testLogger, unique } from "./helpers.js";
 
 export const ED25519_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEWZJk3/fCe/JbNc0DfH/XBKy7ZmneQEfroBq+zVu5f0 alice@example";
 
@@ -36,7 +36,7 @@ export async function startComputeEnv(client: KubeClient, delayMs = 30): Promise
   if (!inject("upstreamInstalled")) throw new Error("the compute tests need the real upstream CRDs (../shared/upstream)");
   const simulator = await startSimulator({ client, log: testLogger("simulator"), config: { delays: uniformDelays(delayMs) } });
   const config = loadOperatorConfig(
-    ["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", "--vm-disk-access-modes=ReadWriteMany"],
+    [...TEST_OPERATOR_FLAGS],
     {},
   );
   const operator = await startOperator({ client: operatorClient(), logger: testLogger("operator"), config });

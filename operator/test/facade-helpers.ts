@@ -9,7 +9,7 @@ import { startFacade, type RunningFacade } from "../src/facade/facade.js";
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
-import { conditionOf, eventually, facadeClient, operatorClient, testClient, testLogger, unique } from "./helpers.js";
+import { TEST_OPERATOR_FLAGS, conditionOf, eventually, facadeClient, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 export interface FacadeEnv {
   facade: RunningFacade;
@@ -61,7 +61,7 @@ export async function startFacadeEnv(opts: { simulator?: boolean } = {}): Promis
     client: operatorClient(),
     logger: testLogger("operator"),
     config: loadOperatorConfig(
-      ["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", ...(simulator === undefined ? [] : ["--vm-disk-access-modes=ReadWriteMany"])],
+      [...TEST_OPERATOR_FLAGS],
       {},
     ),
   });

@@ -35,6 +35,14 @@ export function facadeClient(): KubeClient {
   return KubeClient.fromFile(inject("facadeKubeconfigPath"), { logger: silentLogger(), userAgent: "altostack-facade" });
 }
 
+/**
+ * Flags of every in-process operator the tests start. The files share one cluster and each file's
+ * operator also meets what earlier files left behind, so they all run one storage configuration
+ * (ReadWriteMany disks, as `make run` uses): otherwise one re-applies another's claims with another
+ * access mode, which the apiserver refuses.
+ */
+export const TEST_OPERATOR_FLAGS: readonly string[] = ["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", "--vm-disk-access-modes=ReadWriteMany"];
+
 export function testLogger(name: string): Logger {
   return process.env.ALTOSTACK_TEST_LOGS === "1" ? rootLogger({ name, level: "debug" }) : silentLogger();
 }

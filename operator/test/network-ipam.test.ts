@@ -19,7 +19,7 @@ import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { AllocationLabel } from "../src/reconcilers/ipam/arbiter.js";
 import { writeStatusGuarded } from "../src/reconcilers/ipam/guarded-status.js";
-import { conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
+import { TEST_OPERATOR_FLAGS, conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
 const PORTS = 200;
@@ -59,7 +59,7 @@ beforeAll(async () => {
       startOperator({
         client: operatorClient(),
         logger: testLogger(identity),
-        config: loadOperatorConfig(["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", `--identity=${identity}`, "--workers=4"], {}),
+        config: loadOperatorConfig([...TEST_OPERATOR_FLAGS, `--identity=${identity}`, "--workers=4"], {}),
       }),
     ),
   );

@@ -29,7 +29,7 @@ import { allocationObject } from "../src/reconcilers/ipam/arbiter.js";
 import type { NadObject, PolicyObject } from "../src/reconcilers/network/sources.js";
 import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
 import { activeImage, createFlavor } from "./compute-fixtures.js";
-import { conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
+import { TEST_OPERATOR_FLAGS, conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
 const upstreamInstalled = inject("upstreamInstalled");
@@ -83,7 +83,7 @@ const ipsOf = (p: Port | undefined): string[] => (p?.status?.fixedIPs ?? []).map
 
 beforeAll(async () => {
   const config = loadOperatorConfig(
-    ["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1", "--identity=network-test", `--provider-network-projects=admin,${providerProject}`],
+    [...TEST_OPERATOR_FLAGS, "--identity=network-test", `--provider-network-projects=admin,${providerProject}`],
     {},
   );
   operator = await startOperator({ client: operatorClient(), logger: testLogger("operator"), config });

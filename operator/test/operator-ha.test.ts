@@ -8,7 +8,7 @@ import { API_VERSION, projectKind, type Project } from "../src/api/index.js";
 import { Builtin, type KubeObject } from "../src/kube/index.js";
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
-import { allowOperatorLeases, conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
+import { TEST_OPERATOR_FLAGS, allowOperatorLeases, conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
 const leaseNamespace = unique("altostack-ha");
@@ -80,9 +80,7 @@ describe("crash and restart", () => {
         "tsx",
         path.join(REPO, "operator", "src", "main.ts"),
         `--kubeconfig=${inject("kubeconfigPath")}`,
-        "--leader-elect=false",
-        "--ops-port=0",
-        "--ops-host=127.0.0.1",
+        ...TEST_OPERATOR_FLAGS,
       ],
       { cwd: REPO, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, LOG_LEVEL: "warn" } },
     );

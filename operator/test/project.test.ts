@@ -5,7 +5,7 @@ import { API_VERSION, keypairKind, projectKind, serverKind, type Project } from 
 import { Builtin, KubeApiError, type KubeObject } from "../src/kube/index.js";
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
-import { conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
+import { TEST_OPERATOR_FLAGS, conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
 let operator: RunningOperator;
@@ -29,7 +29,7 @@ function keypair(namespace: string, name: string): KubeObject & { spec: unknown 
 }
 
 beforeAll(async () => {
-  const config = loadOperatorConfig(["--leader-elect=false", "--ops-port=0", "--ops-host=127.0.0.1"], {});
+  const config = loadOperatorConfig([...TEST_OPERATOR_FLAGS], {});
   operator = await startOperator({ client: operatorClient(), logger: testLogger("operator"), config });
 });
 afterAll(async () => {
