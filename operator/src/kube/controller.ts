@@ -3,7 +3,10 @@
 // `reconcile`; everything else (queueing, retries, metrics, logging, shutdown) lives here.
 import type { Logger } from "pino";
 import { fieldManager as fieldManagerFor, ownerFromLabels } from "./apply.js";
+import type { CacheSet } from "./cache-set.js";
 import type { WatchCache } from "./cache.js";
+import type { KubeClient } from "./client.js";
+import type { EventRecorder } from "./events.js";
 import { ReconcileResult, queueMetricsFor, type OperatorMetrics } from "./metrics.js";
 import { WorkQueue } from "./queue.js";
 import { groupOf, keyOf, objectKey, parseKey, type KubeObject, type ResourceType } from "./resources.js";
@@ -50,6 +53,20 @@ export function watchOf<U extends KubeObject>(
     mapToKeys: (obj) => mapToKeys(obj as U),
     ...(opts.updates === undefined ? {} : { updates: opts.updates }),
   };
+}
+
+/** What every reconciler's controller is built from; each adds its own settings. */
+export interface ControllerDeps {
+  client: KubeClient;
+  caches: CacheSet;
+  logger: Logger;
+  metrics?: OperatorMetrics;
+  now?: () => Date;
+}
+
+/** A controller that also records Events for users. */
+export interface EventingControllerDeps extends ControllerDeps {
+  events: EventRecorder;
 }
 
 export interface ControllerOptions<T extends KubeObject> {

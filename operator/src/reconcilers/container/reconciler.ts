@@ -29,13 +29,9 @@ import {
   setCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { networkingSources } from "../network/sources.js";
 import {
@@ -53,14 +49,7 @@ import { containerPods, containersDeclaring, resolveContainerVolumes } from "./v
 
 export const CONTAINER_CONTROLLER = "container";
 
-export interface ContainerControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
-  now?: () => Date;
-}
+export type ContainerControllerDeps = EventingControllerDeps;
 
 export function containerController(deps: ContainerControllerDeps): Controller<Container> {
   const { client } = deps;

@@ -6,24 +6,15 @@ import {
   Controller,
   setCondition,
   writeStatusIfChanged,
-  type CacheSet,
-  type Logger,
-  type KubeClient,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type ControllerDeps,
 } from "../../kube/index.js";
 import { flavorReady } from "./status.js";
 
 export const FLAVOR_CONTROLLER = "flavor";
 
-export interface FlavorControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  metrics?: OperatorMetrics;
-  now?: () => Date;
-}
+export type FlavorControllerDeps = ControllerDeps;
 
 export function flavorController(deps: FlavorControllerDeps): Controller<Flavor> {
   const now = deps.now ?? (() => new Date());

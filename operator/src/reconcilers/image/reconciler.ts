@@ -26,14 +26,10 @@ import {
   setCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
   type KubeObject,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { imageCloneRbacName, imageSnapshotName, imageVolumeName } from "../server/names.js";
 import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from "../server/settings.js";
@@ -52,14 +48,8 @@ import { uploadedDataFields, uploadRecordOf, uploadStreamingFor } from "./upload
 
 export const IMAGE_CONTROLLER = "image";
 
-export interface ImageControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
+export interface ImageControllerDeps extends EventingControllerDeps {
   settings?: ComputeSettings;
-  now?: () => Date;
 }
 
 const Index = { serverRef: "image:server-ref", volumeRef: "image:volume-ref" } as const;

@@ -6,12 +6,9 @@ import {
   Builtin,
   Controller,
   watchOf,
-  type CacheSet,
-  type KubeClient,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type ControllerDeps,
 } from "../../kube/index.js";
 import { desiredImpersonationRole } from "./desired.js";
 
@@ -19,12 +16,7 @@ export const IMPERSONATION_CONTROLLER = "facade-impersonation";
 /** The one key every change maps to: there is a single allowlist. */
 const ALLOWLIST_KEY = "allowlist";
 
-export interface ImpersonationControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  metrics?: OperatorMetrics;
-}
+export type ImpersonationControllerDeps = ControllerDeps;
 
 export function impersonationController(deps: ImpersonationControllerDeps): Controller<User> {
   const users = deps.caches.get<User>(userKind);

@@ -6,26 +6,15 @@ import {
   Controller,
   setCondition,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { parsePublicKey } from "./public-key.js";
 
 export const KEYPAIR_CONTROLLER = "keypair";
 
-export interface KeypairControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
-  now?: () => Date;
-}
+export type KeypairControllerDeps = EventingControllerDeps;
 
 export function keypairController(deps: KeypairControllerDeps): Controller<Keypair> {
   const now = deps.now ?? (() => new Date());

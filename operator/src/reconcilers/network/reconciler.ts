@@ -24,13 +24,9 @@ import {
   withReady as withReadyCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import type { NetworkingConfig } from "../../operator/config.js";
 import { ensureSlots, listHeld, release, segmentValue, type SlotCandidate } from "../ipam/arbiter.js";
@@ -52,15 +48,9 @@ import { inUseVerdict, neutronStatus, readyVerdict, segmentFailureVerdict, type 
 
 export const NETWORK_CONTROLLER = "network";
 
-export interface NetworkControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
+export interface NetworkControllerDeps extends EventingControllerDeps {
   networking: NetworkingConfig;
-  metrics?: OperatorMetrics;
   workers?: number;
-  now?: () => Date;
 }
 
 type NetworkStatus = NonNullable<Network["status"]>;

@@ -23,14 +23,10 @@ import {
   removeFinalizer,
   withReady as withReadyCondition,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
   type KubeObject,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { fillSlots, listHeld, openSlots, release, surplusOf } from "../ipam/arbiter.js";
 import { conflictsComeBackThroughTheWatch, ignoreNotFound, writeStatusGuarded } from "../ipam/guarded-status.js";
@@ -53,14 +49,8 @@ import { macSlot, planAddresses, type PlannerSubnet } from "./plan.js";
 
 export const PORT_CONTROLLER = "port";
 
-export interface PortControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
+export interface PortControllerDeps extends EventingControllerDeps {
   workers?: number;
-  now?: () => Date;
 }
 
 type PortStatus = NonNullable<Port["status"]>;

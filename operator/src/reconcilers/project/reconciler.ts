@@ -20,16 +20,12 @@ import {
   setCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
   type KubeObject,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
   type ResourceType,
   type WatchCache,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { isImplicitProjectObject } from "../securitygroup/default-group.js";
 import { QUOTA_NAME, desiredChildren, effectiveQuotas } from "./desired.js";
@@ -37,14 +33,7 @@ import { describeRemaining, readyCondition } from "./status.js";
 
 export const PROJECT_CONTROLLER = "project";
 
-export interface ProjectControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
-  now?: () => Date;
-}
+export type ProjectControllerDeps = EventingControllerDeps;
 
 interface QuotaObject extends KubeObject {
   status?: { used?: Record<string, string> };

@@ -12,13 +12,9 @@ import {
   setCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { Index, NetworkingLabel, networkingSources, type PolicyObject } from "../network/sources.js";
 import type { Verdict } from "../network/status.js";
@@ -27,14 +23,8 @@ import { desiredGroupPolicy, portSecurityBaseline } from "./desired.js";
 
 export const SECURITY_GROUP_CONTROLLER = "securitygroup";
 
-export interface SecurityGroupControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
+export interface SecurityGroupControllerDeps extends EventingControllerDeps {
   workers?: number;
-  now?: () => Date;
 }
 
 type SecurityGroupStatus = NonNullable<SecurityGroup["status"]>;

@@ -46,14 +46,10 @@ import {
   setCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
   type KubeObject,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { resolveImageRef } from "../image/visibility.js";
 import { bootVolumeOf, planServerVolumes, volumesDeletedWith, volumesOfServer } from "../volume/attach.js";
@@ -92,14 +88,8 @@ import {
 
 export const SERVER_CONTROLLER = "server";
 
-export interface ServerControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
+export interface ServerControllerDeps extends EventingControllerDeps {
   settings?: ComputeSettings;
-  now?: () => Date;
 }
 
 const Index = {

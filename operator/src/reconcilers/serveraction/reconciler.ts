@@ -28,13 +28,9 @@ import {
   setCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { migrationName, snapshotImageName, vmNameOf } from "../server/names.js";
 import { vmiOperation } from "../server/subresources.js";
@@ -44,14 +40,7 @@ import { actionReady, actionsAhead, isFinal, requestIdOf, startDecision } from "
 
 export const SERVER_ACTION_CONTROLLER = "serveraction";
 
-export interface ServerActionControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
-  now?: () => Date;
-}
+export type ServerActionControllerDeps = EventingControllerDeps;
 
 const Index = {
   byServer: "serveraction:by-server",

@@ -12,13 +12,9 @@ import {
   setCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { quantityBytes } from "../server/observe.js";
 import { WrittenObjects } from "../server/written.js";
@@ -35,15 +31,9 @@ import {
 
 export const SNAPSHOT_CONTROLLER = "snapshot";
 
-export interface SnapshotControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
+export interface SnapshotControllerDeps extends EventingControllerDeps {
   /** The volume types, for the VolumeSnapshotClass of each. */
   storage?: StorageSettings;
-  now?: () => Date;
 }
 
 const Index = { volume: "snapshot:volume-ref" } as const;

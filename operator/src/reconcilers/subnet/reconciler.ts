@@ -16,13 +16,9 @@ import {
   removeFinalizer,
   withReady as withReadyCondition,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { formatIp } from "../ipam/addresses.js";
 import { AllocationLabel, countInPool } from "../ipam/arbiter.js";
@@ -33,14 +29,8 @@ import { evaluateSubnet, poolsText } from "./evaluate.js";
 
 export const SUBNET_CONTROLLER = "subnet";
 
-export interface SubnetControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
+export interface SubnetControllerDeps extends EventingControllerDeps {
   workers?: number;
-  now?: () => Date;
 }
 
 type SubnetStatus = NonNullable<Subnet["status"]>;

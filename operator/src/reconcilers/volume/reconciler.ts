@@ -35,14 +35,10 @@ import {
   setCondition,
   watchOf,
   writeStatusIfChanged,
-  type CacheSet,
-  type EventRecorder,
-  type KubeClient,
   type KubeObject,
-  type Logger,
-  type OperatorMetrics,
   type ReconcileContext,
   type ReconcileOutcome,
+  type EventingControllerDeps,
 } from "../../kube/index.js";
 import { podNameOf } from "../container/desired.js";
 import { containerPods, containerVolumeAttachments, containersDeclaring } from "../container/volumes.js";
@@ -69,16 +65,10 @@ import { volumeVerdict } from "./status.js";
 
 export const VOLUME_CONTROLLER = "volume";
 
-export interface VolumeControllerDeps {
-  client: KubeClient;
-  caches: CacheSet;
-  logger: Logger;
-  events: EventRecorder;
-  metrics?: OperatorMetrics;
+export interface VolumeControllerDeps extends EventingControllerDeps {
   storage?: StorageSettings;
   /** For the access modes of single-attach volumes (the same as servers' disks, so they can migrate). */
   compute?: ComputeSettings;
-  now?: () => Date;
 }
 
 const Index = {
