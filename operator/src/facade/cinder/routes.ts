@@ -2,6 +2,7 @@
 // actions, snapshots (→ Snapshot objects), volume types (from configuration), limits, quota sets, availability
 // zones. URLs carry the project id (`/v3/{project_id}/…`) or, from 3.67, none.
 import { z } from "zod";
+import { namedQuotas, writeProjectQuotas } from "../common/quotas.js";
 import {
   CONTAINER_FORMATS,
   DISK_FORMATS,
@@ -26,7 +27,7 @@ import { reply, type Handler, type Reply, type Route, type RouteContext, type Se
 import { fromKubeError } from "../common/kube-errors.js";
 import { atLeast } from "../common/microversion.js";
 import { filterItems, nextHref, paginate, parsePage, parseSort, sortItems, type JsonObject } from "../common/listing.js";
-import { FACADE_MANAGER, TenantAccess } from "../common/tenant.js";
+import { TenantAccess } from "../common/tenant.js";
 import { availabilityZones } from "../common/zones.js";
 import { DEFAULT_VOLUME_TYPE } from "../config.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
@@ -596,15 +597,10 @@ export function cinderService(deps: ServiceDeps): Service {
       const project = identity.projectById(ctx.params.target ?? "");
       if (project === undefined) throw notFound(`Project ${ctx.params.target ?? ""} could not be found.`);
       const { quota_set: input } = await ctx.body(quotaUpdateSchema);
-      const quotas: Record<string, number> = {};
-      if (input.volumes != null) quotas.volumes = input.volumes;
-      if (input.gigabytes != null) quotas.gigabytes = input.gigabytes;
-      if (input.snapshots != null) quotas.snapshots = input.snapshots;
+      const quotas = namedQuotas({ volumes: input.volumes, gigabytes: input.gigabytes, snapshots: input.snapshots });
       let updated: Project;
       try {
-        updated = await store.write(projectKind, () =>
-          caller.kube.patch<Project>(projectKind, project.metadata.name ?? "", undefined, { spec: { quotas } }, "merge", { fieldManager: FACADE_MANAGER }),
-        );
+        updated = await writeProjectQuotas(caller, store, project, quotas);
       } catch (e) {
         throw fromKubeError(e, "cinder", failed("quotas:update", `quotas of project ${openstackName(project)}`));
       }

@@ -2,6 +2,7 @@
 // objects), extensions, quotas and network IP availability. Lists support Neutron's attribute filters, sorting,
 // limit/marker pagination and `fields`.
 import { z } from "zod";
+import { namedQuotas, writeProjectQuotas } from "../common/quotas.js";
 import {
   networkKind,
   openstackName,
@@ -24,7 +25,7 @@ import { ApiError, badRequest, forbidden } from "../common/errors.js";
 import { reply, type Reply, type Route, type RouteContext, type Service } from "../common/http.js";
 import { fromKubeError } from "../common/kube-errors.js";
 import { filterItems, nextHref, paginate, parsePage, parseSort, selectFields, sortItems, type JsonObject } from "../common/listing.js";
-import { FACADE_MANAGER, TenantAccess } from "../common/tenant.js";
+import { TenantAccess } from "../common/tenant.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
 import { networkView, portView, ruleId, ruleView, securityGroupView, subnetView } from "./views.js";
 
@@ -822,15 +823,10 @@ export function neutronService(deps: ServiceDeps): Service {
         const project = identity.projectById(ctx.params.project ?? "");
         if (project === undefined) throw notFoundOf("Project", ctx.params.project ?? "");
         const { quota: input } = await ctx.body(quotaUpdateSchema);
-        const quotas: Record<string, number> = {};
-        if (input.network != null) quotas.networks = input.network;
-        if (input.port != null) quotas.ports = input.port;
-        if (input.security_group != null) quotas.securityGroups = input.security_group;
+        const quotas = namedQuotas({ networks: input.network, ports: input.port, securityGroups: input.security_group });
         let updated: Project;
         try {
-          updated = await store.write(projectKind, () =>
-            caller.kube.patch<Project>(projectKind, project.metadata.name ?? "", undefined, { spec: { quotas } }, "merge", { fieldManager: FACADE_MANAGER }),
-          );
+          updated = await writeProjectQuotas(caller, store, project, quotas);
         } catch (e) {
           throw fromKubeError(e, "neutron", failed("update_quota", `quotas of project ${openstackName(project)}`));
         }

@@ -2,6 +2,7 @@
 // keypairs, servers (→ Server objects) and their actions (→ Server spec or ServerAction objects), metadata,
 // tags, addresses, volume attachments, interfaces, instance actions, limits, quota sets, availability zones.
 import { randomBytes } from "node:crypto";
+import { namedQuotas, writeProjectQuotas } from "../common/quotas.js";
 import { z } from "zod";
 import {
   flavorKind,
@@ -1187,15 +1188,10 @@ export function novaService(deps: ServiceDeps): Service {
         const project = identity.projectById(ctx.params.project ?? "");
         if (project === undefined) throw notFound(`Project ${ctx.params.project ?? ""} could not be found.`);
         const { quota_set: input } = await ctx.body(quotaUpdateSchema);
-        const quotas: Record<string, number> = {};
-        if (input.instances != null) quotas.instances = input.instances;
-        if (input.cores != null) quotas.cores = input.cores;
-        if (input.ram != null) quotas.ram = input.ram;
+        const quotas = namedQuotas({ instances: input.instances, cores: input.cores, ram: input.ram });
         let updated: Project;
         try {
-          updated = await store.write(projectKind, () =>
-            caller.kube.patch<Project>(projectKind, project.metadata.name ?? "", undefined, { spec: { quotas } }, "merge", { fieldManager: FACADE_MANAGER }),
-          );
+          updated = await writeProjectQuotas(caller, store, project, quotas);
         } catch (e) {
           throw fromKube(e, "os-quota-sets:update", `quotas of project ${openstackName(project)}`);
         }
