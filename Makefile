@@ -63,8 +63,12 @@ test-unit: deps ## Unit tests of pure code (vitest).
 test-integration: deps tools ## Integration tests on a real kube-apiserver + simulator.
 	node_modules/.bin/vitest run --project integration --reporter=default --reporter=json --outputFile.json=.altostack/reports/integration.json
 
+.PHONY: test-node-matrix
+test-node-matrix: deps tools ## Unit suite + integration smoke set under Node 22 and 24 too (fetched from the npm registry, cached).
+	bash hack/node-matrix.sh
+
 .PHONY: test
-test: deps ## Everything CI runs: typecheck, lint, shellcheck, verify, unit and integration tests.
+test: deps ## Everything CI runs: typecheck, lint, shellcheck, verify, unit and integration tests, the Node matrix.
 	rm -rf .altostack/reports
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory lint
@@ -72,6 +76,7 @@ test: deps ## Everything CI runs: typecheck, lint, shellcheck, verify, unit and 
 	$(MAKE) --no-print-directory verify
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-integration
+	$(MAKE) --no-print-directory test-node-matrix
 	node hack/test-summary.mjs .altostack/reports/unit.json .altostack/reports/integration.json
 
 ##@ Cleanup
