@@ -33,6 +33,11 @@ export const Reason = {
   NoNetworkAvailable: "NoNetworkAvailable",
   VlanIdInUse: "VlanIdInUse",
   FlatNetworkInUse: "FlatNetworkInUse",
+  /**
+   * A network set to `shared: false` while other projects still have ports on it (Neutron's
+   * InvalidSharedSetting): their ports keep working, new ones are refused; the message names the projects.
+   */
+  SharingInUse: "SharingInUse",
   OverlappingSubnet: "OverlappingSubnet",
   InvalidAllocationPool: "InvalidAllocationPool",
   GatewayConflictWithAllocationPools: "GatewayConflictWithAllocationPools",

@@ -18,6 +18,7 @@ import {
   type SecurityGroupRule,
   type Subnet,
 } from "../../api/index.js";
+import { otherNamespaces } from "../../reconcilers/network/desired.js";
 import { effectiveQuotas } from "../../reconcilers/project/desired.js";
 import { requireAccess, requireProject, type Caller, type CallerProject } from "../common/caller.js";
 import type { ServiceDeps } from "../common/deps.js";
@@ -161,6 +162,17 @@ export function neutronService(deps: ServiceDeps): Service {
     return slash < 0 ? store.get<Network>(networkKind, `${namespace}/${ref}`) : store.get<Network>(networkKind, `project-${ref.slice(0, slash)}/${ref.slice(slash + 1)}`);
   };
 
+  const portsOn = (network: Network): Port[] =>
+    store.all<Port>(portKind).filter((p) => networkOfRef(p.metadata.namespace ?? "", p.spec.networkRef)?.metadata.uid === network.metadata.uid);
+  /** Neutron refuses to unshare a network other projects have ports on, admins included. */
+  const refuseUnsharingInUse = (network: Network, input: { shared?: boolean | null | undefined }): void => {
+    if (input.shared !== false || network.spec.shared !== true) return;
+    if (otherNamespaces(network, portsOn(network).map((p) => p.metadata.namespace)).length === 0) return;
+    throw new ApiError(409, `Unable to reconfigure sharing settings for network ${network.metadata.uid ?? ""}. Multiple tenants are using it.`, {
+      neutronType: "InvalidSharedSetting",
+    });
+  };
+
   const showNetwork = (network: Network, caller: Caller) =>
     networkView({ network, projectId: projectIdOf(network.metadata.namespace), subnetIds: subnetsOf(network).map((s) => s.metadata.uid ?? ""), admin: caller.cloudAdmin });
   const showSubnet = (subnet: Subnet) =>
@@ -269,8 +281,7 @@ export function neutronService(deps: ServiceDeps): Service {
   const deleteNetwork = async (ctx: RouteContext): Promise<Reply> => {
     const caller = ctx.caller();
     const network = await networkOr404(caller, ctx.params.id ?? "", true);
-    const inUse = store.all<Port>(portKind).filter((p) => networkOfRef(p.metadata.namespace ?? "", p.spec.networkRef)?.metadata.uid === network.metadata.uid);
-    if (inUse.length > 0) {
+    if (portsOn(network).length > 0) {
       throw new ApiError(409, `Unable to complete operation on network ${network.metadata.uid ?? ""}. There are one or more ports still in use on the network.`, {
         neutronType: "NetworkInUse",
       });
@@ -618,7 +629,9 @@ export function neutronService(deps: ServiceDeps): Service {
         const caller = ctx.caller();
         const network = await networkOr404(caller, ctx.params.id ?? "", true);
         const { network: input } = await ctx.body(z.object({ network: networkSchema.partial() }));
-        const updated = await update(ctx, networkKind, network, input.name, networkSpecOf(input, caller), "update_network");
+        const spec = networkSpecOf(input, caller);
+        refuseUnsharingInUse(network, input);
+        const updated = await update(ctx, networkKind, network, input.name, spec, "update_network");
         return reply(200, { network: showNetwork(updated, caller) });
       },
     },

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { Physnet } from "../../operator/config.js";
-import { attachmentNamespaces, desiredNad, nadName, ovsCniConfig, planSegment, vlanCandidates } from "./desired.js";
+import {
+  attachmentNamespaces,
+  desiredNad,
+  nadName,
+  networkUsableFrom,
+  otherNamespaces,
+  ovsCniConfig,
+  planSegment,
+  sharingInUse,
+  vlanCandidates,
+} from "./desired.js";
 import { network, NS } from "./fixtures.js";
 
 describe("OVS-CNI NetworkAttachmentDefinition config", () => {
@@ -35,9 +45,38 @@ describe("OVS-CNI NetworkAttachmentDefinition config", () => {
   });
 
   it("attaches shared networks where their ports are, private ones only at home", () => {
-    const ports = ["project-b", NS, "project-a", "project-b", undefined];
+    const ports = ["project-b", NS, "project-a", "project-b", undefined].map((namespace) => ({ namespace, joined: false }));
     expect(attachmentNamespaces(network("n", { spec: { shared: true } }), ports)).toEqual([NS, "project-a", "project-b"]);
     expect(attachmentNamespaces(network("n"), ports)).toEqual([NS]);
+  });
+});
+
+describe("unsharing a network other projects use (Neutron: InvalidSharedSetting)", () => {
+  const presence = (namespace: string, joined: boolean) => ({ namespace, joined });
+  it.each([
+    ["shared: every port's namespace is attached, nothing is in use against the spec", true, [presence("project-b", false), presence("project-c", true)], [NS, "project-b", "project-c"], []],
+    ["unshared: namespaces of ports that joined keep their attachment", false, [presence("project-b", true), presence("project-b", false), presence("project-c", true)], [NS, "project-b", "project-c"], ["project-b", "project-c"]],
+    ["unshared: ports that never joined (refused) attach nothing and block nothing", false, [presence("project-b", false)], [NS], []],
+    ["unshared: the network's own ports never count", false, [presence(NS, true), presence(NS, false)], [NS], []],
+    ["unshared, no ports left", false, [], [NS], []],
+  ] as const)("%s", (_name, shared, ports, attached, inUse) => {
+    const net = network("n", { spec: { shared } });
+    expect(attachmentNamespaces(net, ports)).toEqual(attached);
+    expect(sharingInUse(net, ports)).toEqual(inUse);
+  });
+
+  it.each([
+    ["a port of the network's own project", NS, {}, false, true],
+    ["another project's port on a shared network", "project-b", { shared: true }, false, true],
+    ["another project's new port on a network no longer shared", "project-b", { shared: false }, false, false],
+    ["another project's port that joined while the network was shared", "project-b", { shared: false }, true, true],
+    ["another project's port on a private network", "project-b", {}, false, false],
+  ] as const)("usable from %s", (_name, namespace, spec, joined, usable) => {
+    expect(networkUsableFrom(network("n", { spec }), namespace, joined)).toBe(usable);
+  });
+
+  it("lists other projects' namespaces once, sorted, without the network's own", () => {
+    expect(otherNamespaces(network("n"), ["project-c", NS, undefined, "", "project-b", "project-c"])).toEqual(["project-b", "project-c"]);
   });
 });
 

@@ -1,5 +1,6 @@
 // Pure: a Network and its segment → the OVS-CNI NetworkAttachmentDefinitions that realise it, one per
-// namespace that uses the network: its own, plus (for shared networks) the namespaces of ports on it.
+// namespace that uses the network: its own, plus (for shared networks) the namespaces of ports on it, and
+// which projects' ports may use it (after unsharing, those that joined while it was shared keep it).
 import { LABELS, MANAGED_BY, openstackName, projectOfNamespace, type Network } from "../../api/index.js";
 import type { Physnet } from "../../operator/config.js";
 import { NetworkingLabel, type NadObject } from "./sources.js";
@@ -69,14 +70,47 @@ export function desiredNad(network: Network, namespace: string, segment: Segment
   };
 }
 
-/** The namespaces that need a NAD: the network's own, and for a shared network those of ports on it. */
-export function attachmentNamespaces(network: Network, portNamespaces: Iterable<string | undefined>): string[] {
+/**
+ * A port as the attachment rules see it: its namespace, and whether it has joined the network (holds its
+ * MAC and addresses: it was admitted while the network was visible to it).
+ */
+export interface PortPresence {
+  namespace: string | undefined;
+  joined: boolean;
+}
+
+/** Namespaces of other projects than the network's, sorted and each once. */
+export function otherNamespaces(network: Network, namespaces: Iterable<string | undefined>): string[] {
   const own = network.metadata.namespace ?? "";
-  const namespaces = new Set<string>([own]);
-  if (network.spec.shared === true) {
-    for (const ns of portNamespaces) if (ns !== undefined && ns !== "") namespaces.add(ns);
-  }
-  return [own, ...[...namespaces].filter((ns) => ns !== own).sort()];
+  return [...new Set([...namespaces].filter((ns): ns is string => ns !== undefined && ns !== "" && ns !== own))].sort();
+}
+
+/**
+ * Other projects' namespaces still using a network that is no longer shared: those with ports that joined
+ * while it was. Neutron refuses to unshare such a network (InvalidSharedSetting); declaratively the change
+ * happens anyway, so these keep their attachment until their last port goes.
+ */
+export function sharingInUse(network: Network, ports: Iterable<PortPresence>): string[] {
+  if (network.spec.shared === true) return [];
+  return otherNamespaces(network, [...ports].filter((p) => p.joined).map((p) => p.namespace));
+}
+
+/**
+ * The namespaces that need a NAD: the network's own; for a shared network those of every port on it; for a
+ * network no longer shared those of ports that joined while it was (never cut off another tenant's NICs).
+ */
+export function attachmentNamespaces(network: Network, ports: Iterable<PortPresence>): string[] {
+  const all = [...ports];
+  const others = network.spec.shared === true ? otherNamespaces(network, all.map((p) => p.namespace)) : sharingInUse(network, all);
+  return [network.metadata.namespace ?? "", ...others];
+}
+
+/**
+ * Whether a port in `namespace` may use `network`: its own project's, a shared one, or one it joined while
+ * that was shared (existing ports keep working after unsharing; only new ones of other projects are refused).
+ */
+export function networkUsableFrom(network: Network, namespace: string | undefined, joined: boolean): boolean {
+  return network.metadata.namespace === namespace || network.spec.shared === true || joined;
 }
 
 // ---- segments ----

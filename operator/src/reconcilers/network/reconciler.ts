@@ -1,11 +1,13 @@
 // Network reconciler (I/O): a segment (tenant VLAN, or the provider segment an admin pinned) arbitrated
 // through an Allocation, and the OVS-CNI NetworkAttachmentDefinitions in every namespace that uses the
 // network. Deletion waits while ports remain (NetworkInUse), then deletes the network's subnets (as
-// Neutron does), frees the segment and removes the NADs.
+// Neutron does), frees the segment and removes the NADs. A network unshared while other projects' ports
+// are on it keeps their NADs and reports SharingInUse until those ports go (Neutron refuses the change).
 import {
   Finalizer,
   Reason,
   networkKind,
+  portKind,
   projectOfNamespace,
   subnetKind,
   type Allocation,
@@ -31,11 +33,21 @@ import {
 import type { NetworkingConfig } from "../../operator/config.js";
 import { ensureSlots, listHeld, release, segmentValue, type SlotCandidate } from "../ipam/arbiter.js";
 import { conflictsComeBackThroughTheWatch, ignoreNotFound, writeStatusGuarded } from "../ipam/guarded-status.js";
-import { attachmentNamespaces, desiredNad, nadReference, planSegment, vlanCandidates, type Segment } from "./desired.js";
+import {
+  attachmentNamespaces,
+  desiredNad,
+  nadReference,
+  planSegment,
+  sharingInUse,
+  vlanCandidates,
+  type PortPresence,
+  type Segment,
+} from "./desired.js";
 import {
   Index,
   NetworkingLabel,
   deletesOnly,
+  hasJoined,
   networkKeyOf,
   networkingSources,
   notReady,
@@ -44,7 +56,7 @@ import {
   subnetNetworkKey,
   subnetsOf,
 } from "./sources.js";
-import { inUseVerdict, neutronStatus, readyVerdict, segmentFailureVerdict, type Verdict } from "./status.js";
+import { inUseVerdict, neutronStatus, readyVerdict, segmentFailureVerdict, sharingInUseVerdict, type Verdict } from "./status.js";
 
 export const NETWORK_CONTROLLER = "network";
 
@@ -139,8 +151,8 @@ export function networkController(deps: NetworkControllerDeps): Controller<Netwo
     };
 
     // NADs: every namespace that uses the network; stale ones (a shared network's last port there went) go.
-    const portNamespaces = sources.ports.byIndex(Index.portsByNetwork, key).map((p) => p.metadata.namespace);
-    const namespaces = attachmentNamespaces(network, portNamespaces);
+    const ports = sources.ports.byIndex(Index.portsByNetwork, key).map(presenceOf);
+    const namespaces = attachmentNamespaces(network, ports);
     for (const namespace of namespaces) {
       await applyChild(deps.client, Upstream.NetworkAttachmentDefinition, desiredNad(network, namespace, segment), network, ctx.fieldManager);
     }
@@ -151,6 +163,9 @@ export function networkController(deps: NetworkControllerDeps): Controller<Netwo
     }
 
     const attachments = namespaces.map((ns) => nadReference(network, ns));
+    const stillUsedBy = sharingInUse(network, ports);
+    const verdict = stillUsedBy.length > 0 ? sharingInUseVerdict(stillUsedBy) : readyVerdict(segment, attachments);
+    if (stillUsedBy.length > 0) deps.events.warning(network, verdict.reason, verdict.message);
     const status = withReady(
       network,
       {
@@ -163,7 +178,7 @@ export function networkController(deps: NetworkControllerDeps): Controller<Netwo
         subnets: subnetNames,
         attachments,
       },
-      readyVerdict(segment, attachments),
+      verdict,
     );
     await writeStatusGuarded(deps.client, networkKind, network, status, ctx.fieldManager, { always: surplus.length > 0 });
     for (const allocation of surplus) await release(deps.client, allocation);
@@ -199,6 +214,8 @@ export function networkController(deps: NetworkControllerDeps): Controller<Netwo
     return undefined;
   }
 
+  const presenceOf = (port: Port): PortPresence => ({ namespace: port.metadata.namespace, joined: hasJoined(sources, port) });
+
   const networkKeysByUid = (uid: string | undefined): string[] =>
     uid === undefined ? [] : sources.networks.byIndex(Index.networksByUid, uid).map(keyOf);
 
@@ -225,7 +242,17 @@ export function networkController(deps: NetworkControllerDeps): Controller<Netwo
         cache: onlyWhen(sources.allocations, () => false),
         mapToKeys: (a) => {
           const { holder } = (a as Allocation).spec;
-          return holder.kind === networkKind.kind ? [objectKey(holder.namespace, holder.name)] : [];
+          if (holder.kind === networkKind.kind) return [objectKey(holder.namespace, holder.name)];
+          // Another project's port joining (or leaving) a network that is no longer shared decides whether
+          // its namespace keeps an attachment; on a shared network every port there already has one.
+          if (holder.kind !== portKind.kind) return [];
+          const port = sources.ports.get(objectKey(holder.namespace, holder.name));
+          if (port === undefined) return [];
+          const networkKey = networkKeyOf(port.metadata.namespace, port.spec.networkRef);
+          const network = sources.networks.get(networkKey);
+          return network !== undefined && network.spec.shared !== true && network.metadata.namespace !== port.metadata.namespace
+            ? [networkKey]
+            : [];
         },
       },
       // A freed segment may be what a network waiting with VlanIdInUse/NoNetworkAvailable needs.

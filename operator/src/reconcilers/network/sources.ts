@@ -150,6 +150,14 @@ export function networkingSources(caches: CacheSet): NetworkingSources {
   return sources;
 }
 
+/**
+ * Whether a port has joined its network: it holds its MAC or addresses, which it got only while the network
+ * was visible to it. Such a port keeps a network that was unshared since (see desired.ts networkUsableFrom).
+ */
+export function hasJoined(sources: Pick<NetworkingSources, "allocations">, port: Port): boolean {
+  return sources.allocations.byIndex(Index.allocationsByHolder, port.metadata.uid ?? "").length > 0;
+}
+
 /** Subnets of a network, oldest first (Neutron's order for picking a subnet). */
 export function subnetsOf(sources: Pick<NetworkingSources, "subnets">, networkKey: string): Subnet[] {
   return sources.subnets.byIndex(Index.subnetsByNetwork, networkKey).sort(byAge);

@@ -1,6 +1,6 @@
 // Pure: what a Network's status says, from what the reconciler found. Messages say what is wrong and what
 // to do; reasons are Neutron's error types where Neutron has one.
-import { Reason, type Network } from "../../api/index.js";
+import { Reason, projectOfNamespace, type Network } from "../../api/index.js";
 import type { SlotFailure } from "../ipam/arbiter.js";
 import type { Segment } from "./desired.js";
 
@@ -42,6 +42,26 @@ export function readyVerdict(segment: Segment, attachments: readonly string[]): 
     status: "True",
     reason: Reason.Reconciled,
     message: `${where} (bridge ${segment.bridge}, MTU ${segment.mtu}), attached in ${attachments.length} namespace(s)`,
+  };
+}
+
+/**
+ * A network set to `shared: false` while other projects still have ports on it (Neutron refuses this with
+ * InvalidSharedSetting). Not Ready: the spec asks for a private network and it is not one yet; the data
+ * plane is unaffected. `namespaces`: the other projects' namespaces still attached.
+ */
+export function sharingInUseVerdict(namespaces: readonly string[]): Verdict {
+  const users = namespaces.map((ns) => {
+    const project = projectOfNamespace(ns);
+    return project === undefined ? `namespace ${ns}` : `${project} (namespace ${ns})`;
+  });
+  return {
+    status: "False",
+    reason: Reason.SharingInUse,
+    message:
+      `unable to reconfigure sharing settings: other projects are using the network: ${listNames(users)}; ` +
+      "their existing ports keep working and new ports of other projects are refused. " +
+      "Delete their ports (or the servers and containers using them), or set shared: true again",
   };
 }
 

@@ -33,6 +33,7 @@ import { conflictsComeBackThroughTheWatch, ignoreNotFound, writeStatusGuarded } 
 import {
   Index,
   deletesOnly,
+  hasJoined,
   networkKeyOf,
   networkingSources,
   notReady,
@@ -41,6 +42,7 @@ import {
   subnetNetworkKey,
   subnetsOf,
 } from "../network/sources.js";
+import { networkUsableFrom } from "../network/desired.js";
 import type { Verdict } from "../network/status.js";
 import { DEFAULT_GROUP_NAME, effectiveSecurityGroups } from "../securitygroup/labels.js";
 import { evaluateSubnet } from "../subnet/evaluate.js";
@@ -97,8 +99,9 @@ export function portController(deps: PortControllerDeps): Controller<Port> {
     const binding = bindingOf(port);
     const bindingStatus = binding === undefined ? {} : { deviceId: binding.deviceId, deviceOwner: binding.deviceOwner };
 
-    // Another project's network is visible only when shared; otherwise it does not exist for this port.
-    if (network === undefined || (network.metadata.namespace !== namespace && network.spec.shared !== true)) {
+    // Another project's network is visible only when shared (or, once unshared, to the ports that joined it
+    // while it was: holding their MAC and addresses); otherwise it does not exist for this port.
+    if (network === undefined || !networkUsableFrom(network, namespace, hasJoined(sources, port))) {
       const status = withReady(port, { ...port.status, ...bindingStatus, status: "DOWN" }, {
         status: "False",
         reason: Reason.DependencyNotFound,
