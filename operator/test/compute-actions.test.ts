@@ -57,7 +57,7 @@ describe("reboot", () => {
     ["HARD", "HARD_REBOOT", "sim.altostack.io/resets"],
   ] as const)("%s goes through %s and reaches the guest through virt-api", async (type, transient, record) => {
     const name = await activeServer();
-    const states = watchStatus(name);
+    const states = await watchStatus(name);
     const action = await createAction(client, namespace, { serverRef: name, action: "reboot", type });
     const done = await actionPhase(client, namespace, action, "Succeeded");
     await serverStatus(client, namespace, name, "ACTIVE");
@@ -73,7 +73,7 @@ describe("reboot", () => {
 describe("resize", () => {
   it("goes RESIZE → VERIFY_RESIZE → ACTIVE on confirm, with the new flavor, a bigger disk and spec.flavorRef updated", async () => {
     const name = await activeServer();
-    const states = watchStatus(name);
+    const states = await watchStatus(name);
     const resize = await createAction(client, namespace, { serverRef: name, action: "resize", flavorRef: medium });
     await actionPhase(client, namespace, resize, "Succeeded");
     const verifying = await serverStatus(client, namespace, name, "VERIFY_RESIZE");
@@ -98,7 +98,7 @@ describe("resize", () => {
 
   it("goes back to the old flavor on revert (REVERT_RESIZE)", async () => {
     const name = await activeServer();
-    const states = watchStatus(name);
+    const states = await watchStatus(name);
     const resize = await createAction(client, namespace, { serverRef: name, action: "resize", flavorRef: medium });
     await actionPhase(client, namespace, resize, "Succeeded");
     const revert = await createAction(client, namespace, { serverRef: name, action: "revertResize" });
@@ -113,7 +113,7 @@ describe("resize", () => {
 
   it("completes by itself when spec.flavorRef changes (GitOps)", async () => {
     const name = await activeServer();
-    const states = watchStatus(name);
+    const states = await watchStatus(name);
     await client.patch(serverKind, name, namespace, { spec: { flavorRef: medium } }, "merge");
     await eventually("resized", async () => (await getServer(client, namespace, name))?.status?.flavor?.name === medium);
     const resized = await serverStatus(client, namespace, name, "ACTIVE");
@@ -144,7 +144,7 @@ describe("rebuild", () => {
   it("replaces the root disk and keeps the server's id (ServerAction, same image)", async () => {
     const name = await activeServer();
     const before = await getServer(client, namespace, name);
-    const states = watchStatus(name);
+    const states = await watchStatus(name);
     const rebuild = await createAction(client, namespace, { serverRef: name, action: "rebuild" });
     await actionPhase(client, namespace, rebuild, "Succeeded");
     const after = await serverStatus(client, namespace, name, "ACTIVE");
@@ -172,7 +172,7 @@ describe("migration", () => {
   it.each(["liveMigrate", "migrate"] as const)("%s moves the server to another node (MIGRATING)", async (action) => {
     const name = await activeServer();
     const host = (await getServer(client, namespace, name))?.status?.host;
-    const states = watchStatus(name);
+    const states = await watchStatus(name);
     const migration = await createAction(client, namespace, { serverRef: name, action });
     const done = await actionPhase(client, namespace, migration, "Succeeded");
     const moved = await serverStatus(client, namespace, name, "ACTIVE");

@@ -1,6 +1,5 @@
 // Shared setup for the compute integration tests: the operator and the simulator in-process against the
 // test control plane, a project per test file, and objects built with small option-taking helpers.
-import { inject } from "vitest";
 import {
   API_VERSION,
   flavorKind,
@@ -33,7 +32,6 @@ export interface ComputeEnv {
 
 /** The operator (disks ReadWriteMany, so live migration works) and a simulator with short delays. */
 export async function startComputeEnv(client: KubeClient, delayMs = 30): Promise<ComputeEnv> {
-  if (!inject("upstreamInstalled")) throw new Error("the compute tests need the real upstream CRDs (../shared/upstream)");
   const simulator = await startSimulator({ client, log: testLogger("simulator"), config: { delays: uniformDelays(delayMs) } });
   const config = loadOperatorConfig(
     [...TEST_OPERATOR_FLAGS],
@@ -135,15 +133,27 @@ export async function actionPhase(client: KubeClient, namespace: string, name: s
  * Every Nova status a server reports, in the order watch events bring them (consecutive duplicates
  * dropped): how tests see transient states such as REBOOT that a poll could miss.
  */
-export function recordStatuses(client: KubeClient, namespace: string, name: string): { seen: string[]; stop: (last?: string) => Promise<void> } {
+export async function recordStatuses(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<{ seen: string[]; stop: (last?: string) => Promise<void> }> {
   const seen: string[] = [];
+  const record = (server: Server | undefined): void => {
+    const value = server?.status?.status;
+    if (value !== undefined && seen.at(-1) !== value) seen.push(value);
+  };
+  // The current state from a list, then every change after its resourceVersion: a watch that merely starts
+  // "now" connects at some later moment and, under load, misses the state the test is about to leave.
+  const fieldSelector = `metadata.name=${name}`;
+  const current = await client.list<Server>(serverKind, { namespace, fieldSelector });
+  record(current.items[0]);
   const abort = new AbortController();
   void (async () => {
     try {
-      for await (const event of client.watch<Server>(serverKind, { namespace, fieldSelector: `metadata.name=${name}` }, abort.signal)) {
+      for await (const event of client.watch<Server>(serverKind, { namespace, fieldSelector, resourceVersion: current.resourceVersion }, abort.signal)) {
         if (event.type === "ERROR" || event.type === "BOOKMARK") continue;
-        const value = event.object.status?.status;
-        if (value !== undefined && seen.at(-1) !== value) seen.push(value);
+        record(event.object);
       }
     } catch {
       // the test ended the watch

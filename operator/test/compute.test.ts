@@ -41,7 +41,7 @@ describe("a server", () => {
   it("reaches ACTIVE on a VirtualMachine the KubeVirt schema accepted", async () => {
     const key = await createKeypair(client, namespace);
     const name = unique("web");
-    const transitions = recordStatuses(client, namespace, name);
+    const transitions = await recordStatuses(client, namespace, name);
     await client.create(serverKind, serverObject(namespace, name, { flavorRef: flavor, imageRef: image, keypairRef: key, userData: "#cloud-config\n{}\n" }));
     const server = await serverStatus(client, namespace, name, "ACTIVE");
     await transitions.stop("ACTIVE");

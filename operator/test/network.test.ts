@@ -4,7 +4,6 @@
 // do not), security groups become MultiNetworkPolicies, and a server on two networks gets two interfaces and
 // a network_data.json the guest (the simulator) reads its addresses from, through the real Server reconciler.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
 import {
   API_VERSION,
   allocationKind,
@@ -32,11 +31,10 @@ import { activeImage, createFlavor } from "./compute-fixtures.js";
 import { TEST_OPERATOR_FLAGS, conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
 
 const client = testClient();
-const upstreamInstalled = inject("upstreamInstalled");
 let operator: RunningOperator;
 /** The project allowed to set provider attributes in these tests (as `admin` is by default). */
 const providerProject = unique("provider");
-let simulator: Simulator | undefined;
+let simulator: Simulator;
 const projects: string[] = [];
 
 type Spec = Record<string, unknown>;
@@ -87,14 +85,12 @@ beforeAll(async () => {
     {},
   );
   operator = await startOperator({ client: operatorClient(), logger: testLogger("operator"), config });
-  if (upstreamInstalled) {
-    simulator = await startSimulator({ client, log: testLogger("simulator"), config: { delays: uniformDelays(20), nodes: { count: 1 } } });
-  }
+  simulator = await startSimulator({ client, log: testLogger("simulator"), config: { delays: uniformDelays(20), nodes: { count: 1 } } });
 });
 afterAll(async () => {
   for (const name of projects) await client.delete(projectKind, name, undefined);
   for (const name of projects) await gone(projectKind, undefined, name).catch(() => undefined);
-  await simulator?.stop();
+  await simulator.stop();
   for (const name of ["sim-node-1"]) await client.delete(Builtin.Node, name, undefined);
   await operator.stop();
 });
@@ -376,7 +372,7 @@ describe("security groups", () => {
   });
 });
 
-describe.runIf(upstreamInstalled)("servers on tenant networks", () => {
+describe("servers on tenant networks", () => {
   it("a server on two networks gets two bound ports, two interfaces and a network_data.json the guest reads", async () => {
     const ns = await newProject("srv");
     await networkWithSubnet(ns, "front", "10.90.0.0/24", { dnsNameservers: ["10.90.0.53"], hostRoutes: [{ destination: "192.168.7.0/24", nexthop: "10.90.0.254" }] });

@@ -28,7 +28,6 @@ import type {
 } from "../src/simulator/types.js";
 
 const kubeconfigPath = inject("kubeconfigPath");
-const upstreamInstalled = inject("upstreamInstalled");
 
 const namespace = `sim-it-${randomBytes(3).toString("hex")}`;
 const ZONES = ["nova", "az2"];
@@ -154,7 +153,7 @@ function claim(name: string, size: string, accessModes = ["ReadWriteOnce"]): Per
   };
 }
 
-describe.runIf(upstreamInstalled)("simulator on a real apiserver", () => {
+describe("simulator on a real apiserver", () => {
   beforeAll(async () => {
     client = KubeClient.fromFile(kubeconfigPath);
     await client.create(Builtin.Namespace, { metadata: { name: namespace } });
