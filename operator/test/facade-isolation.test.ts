@@ -30,6 +30,7 @@ interface Resource {
 }
 
 const resources: Resource[] = [];
+let adminToken: string;
 
 function expectNotFound(result: HttpResult, style: Style, what: string): void {
   expect(result.status, `${what}: ${result.text}`).toBe(404);
@@ -51,7 +52,7 @@ beforeAll(async () => {
   carol = await projectWithUser(env, { project: alice.project, existingProject: true, role: "reader" });
   aliceToken = await issueToken(env, alice);
   bobToken = await issueToken(env, bob);
-  const adminToken = await issueToken(env, env.admin);
+  adminToken = await issueToken(env, env.admin);
   const a = (method: string, path: string, body?: unknown) => http(env, method, path, { token: aliceToken, ...(body === undefined ? {} : { body }) });
 
   const flavor = (await created(await http(env, "POST", "/compute/v2.1/flavors", { token: adminToken, body: { flavor: { name: unique("iso"), vcpus: 1, ram: 256, disk: 1 } } }), "flavor")).flavor as { id: string };
@@ -127,6 +128,21 @@ describe("project B cannot see or touch project A's resources through the facade
       const own = await http(env, "GET", ownShow, { token: aliceToken });
       expect(own.status, `${r.what} as its owner: ${own.text}`).toBe(200);
       expect(own.text).not.toContain("stolen");
+    }
+  });
+
+  it("a cloud admin's Glance list has every project's images, as Glance's does (how `server list --all-projects` names them)", async () => {
+    const image = resources.find((r) => r.what === "image");
+    const list = image?.list;
+    if (image === undefined || list === undefined) throw new Error("the matrix lost its image");
+    const asAdmin = await http(env, "GET", list.path, { token: adminToken });
+    expect(asAdmin.status, asAdmin.text).toBe(200);
+    expect(list.ids(asAdmin.body)).toContain(image.id);
+    const publicOnly = await http(env, "GET", `${list.path}?visibility=public`, { token: adminToken });
+    expect(list.ids(publicOnly.body)).not.toContain(image.id);
+    // A regular user of another project never gets it, whatever the filter.
+    for (const filter of ["", "?visibility=all", "?visibility=private", "?visibility=shared"]) {
+      expect(list.ids((await http(env, "GET", `${list.path}${filter}`, { token: bobToken })).body)).not.toContain(image.id);
     }
   });
 

@@ -356,6 +356,9 @@ export function glanceService(deps: ServiceDeps): Service {
     const memberFilter = q.get("member_status") ?? "accepted";
     const others = store.all<Image>(imageKind).filter((i) => {
       if (i.metadata.namespace === project.namespace) return false;
+      // Glance lists every image to an admin (only regular users get the visibility rules): that is how
+      // `openstack server list --all-projects` names the images of other projects' servers.
+      if (caller.cloudAdmin) return true;
       const v = visibilityOf(i);
       if (v === "public") return true;
       if (v === "community") return visibility === "community";
@@ -363,7 +366,7 @@ export function glanceService(deps: ServiceDeps): Service {
         const status = memberStatus(i, project.objectName);
         return status !== undefined && (memberFilter === "all" || status === memberFilter);
       }
-      return caller.cloudAdmin && visibility === "all";
+      return false;
     });
     let images = [...own, ...others].filter((i) => i.metadata.deletionTimestamp === undefined);
     if (visibility !== null && visibility !== "all") images = images.filter((i) => visibilityOf(i) === visibility);
