@@ -3,7 +3,7 @@
 // Failed when the VMI is missing, not running, or not live-migratable.
 import { Upstream, keyOf, objectKey, watchOf, type Controller } from "../kube/index.js";
 import { MigrationPhase, nextMigrationStep } from "./migration-state.js";
-import { applyStatus, Index, keysWhere, PhaseClock, simController, type SimContext } from "./runtime.js";
+import { applyStatus, Index, keysWhere, PhaseClock, placedWorkloads, simController, type SimContext } from "./runtime.js";
 import { loadByNode, pickNode } from "./scheduling.js";
 import { Manager, type Migration, type PersistentVolumeClaim } from "./types.js";
 import { claimNameOf } from "./vm-state.js";
@@ -16,7 +16,11 @@ export function migrationController(ctx: SimContext): Controller<Migration> {
     name: "sim-virt-migration",
     cache: caches.migrations,
     watches: [
-      watchOf(caches.vmis, (vmi) => caches.migrations.byIndex(Index.vmi, keyOf(vmi)).map(keyOf)),
+      watchOf(caches.vmis, (vmi) => [
+        ...caches.migrations.byIndex(Index.vmi, keyOf(vmi)).map(keyOf),
+        // A VMI on a node coming or going changes where (anti-)affinity lets a waiting target go.
+        ...((vmi.status?.nodeName ?? "") === "" ? [] : keysWhere(caches.migrations, (m) => m.status?.phase === MigrationPhase.Scheduling)),
+      ]),
       watchOf(caches.nodes, () => keysWhere(caches.migrations, (m) => m.status?.phase === MigrationPhase.Scheduling)),
     ],
     reconcile: async (key, rc) => {
@@ -42,13 +46,19 @@ export function migrationController(ctx: SimContext): Controller<Migration> {
         enteredAt: phases.since(migration, migration.status?.phase ?? ""),
         now: ctx.clock.now(),
         delays: ctx.config.delays,
-        schedule: () =>
-          pickNode(
+        schedule: () => {
+          // The target honours the VMI's (anti-)affinity against everything else placed; the VMI
+          // itself (still on the source) is left out, as it is the one moving.
+          const placed = placedWorkloads(ctx);
+          return pickNode(
             caches.nodes.list(),
-            { nodeSelector: vmi?.spec.nodeSelector, affinity: vmi?.spec.affinity },
-            loadByNode([...caches.vmis.list().map((v) => v.status?.nodeName), ...caches.pods.list().map((p) => p.spec?.nodeName)]),
+            { nodeSelector: vmi?.spec.nodeSelector, affinity: vmi?.spec.affinity, namespace, labels: vmi?.metadata.labels },
+            loadByNode(placed.map((w) => w.nodeName)),
             new Set(sourceNode === undefined ? [] : [sourceNode]),
-          ),
+            placed,
+            vmi?.metadata.uid,
+          );
+        },
       });
       switch (step.kind) {
         case "wait":

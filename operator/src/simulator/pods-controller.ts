@@ -5,8 +5,8 @@
 import { apiPath, Builtin, keyOf, objectKey, watchOf, type Controller } from "../kube/index.js";
 import { formatNetworkStatus, networkStatus, parseNetworkSelections } from "./multus.js";
 import { podStatus, unschedulableStatus } from "./pod-state.js";
-import { applyStatus, Index, keysWhere, PhaseClock, simController, type SimContext } from "./runtime.js";
-import { loadByNode, pickNode } from "./scheduling.js";
+import { applyStatus, Index, keysWhere, PhaseClock, placedWorkloads, placementKey, simController, type SimContext } from "./runtime.js";
+import { loadByNode, pickNode, turnedAway } from "./scheduling.js";
 import { afterDelay } from "./timeline.js";
 import { Annotation, Label, Manager, type Binding, type Pod } from "./types.js";
 
@@ -46,6 +46,14 @@ export function podsController(ctx: SimContext): Controller<Pod> {
     });
   }
 
+  /** Pods the scheduler turned away (PodScheduled=False): a workload leaving or arriving may let them in. */
+  function unscheduled(): string[] {
+    return keysWhere(
+      caches.pods,
+      (p) => (p.spec?.nodeName ?? "") === "" && turnedAway(p.status?.conditions),
+    );
+  }
+
   return simController<Pod>(ctx, {
     name: "sim-pods",
     cache: caches.pods,
@@ -55,10 +63,14 @@ export function podsController(ctx: SimContext): Controller<Pod> {
         keysWhere(caches.pods, (p) => (p.spec?.nodeName ?? "") === "" || (p.spec?.nodeName === node.metadata.name && p.status?.phase !== "Running")),
       ),
       watchOf(caches.nads, (nad) => caches.pods.byIndex(Index.networks, keyOf(nad)).map(keyOf)),
+      // Workloads on a node coming, going or finishing change what pod (anti-)affinity allows.
+      watchOf(caches.pods, (p) => ((p.spec?.nodeName ?? "") === "" ? [] : unscheduled())),
+      watchOf(caches.vmis, (v) => ((v.status?.nodeName ?? "") === "" ? [] : unscheduled())),
     ],
     reconcile: async (key, rc) => {
       const pod = rc.object;
       if (pod === undefined) {
+        ctx.placements.forget(placementKey.pod(key));
         ctx.addresses.release(`pod:${key}`);
         phases.forget(key);
         return undefined;
@@ -83,10 +95,15 @@ export function podsController(ctx: SimContext): Controller<Pod> {
 
       if (nodeName === "") {
         if ((pod.spec?.schedulerName ?? "default-scheduler") !== "default-scheduler") return undefined;
+        const placed = placedWorkloads(ctx);
+        const uid = pod.metadata.uid ?? "";
         const result = pickNode(
           caches.nodes.list(),
-          { nodeSelector: pod.spec?.nodeSelector, affinity: pod.spec?.affinity },
-          loadByNode([...caches.pods.list().map((p) => p.spec?.nodeName), ...caches.vmis.list().map((v) => v.status?.nodeName)]),
+          { nodeSelector: pod.spec?.nodeSelector, affinity: pod.spec?.affinity, namespace, labels: pod.metadata.labels },
+          loadByNode(placed.filter((w) => w.uid !== uid).map((w) => w.nodeName)),
+          undefined,
+          placed,
+          uid,
         );
         if (result.node === undefined) {
           rc.log.info({ reason: result.message }, "pod unschedulable");
@@ -96,9 +113,11 @@ export function podsController(ctx: SimContext): Controller<Pod> {
           return undefined;
         }
         rc.log.info({ node: result.node.metadata.name }, "binding pod");
+        ctx.placements.assume(placementKey.pod(key), uid, result.node.metadata.name ?? "");
         await bind(pod, result.node.metadata.name ?? "");
         return undefined;
       }
+      ctx.placements.forget(placementKey.pod(key));
       if (node === undefined || !ourKubelet) return undefined;
 
       // Multus sets the pod's networks up before its containers start; a missing NAD stops the sandbox.

@@ -20,6 +20,7 @@ import {
   type ResourceType,
 } from "../kube/index.js";
 import { PodAddressPool } from "./addresses.js";
+import { AssumedPlacements, type PlacedWorkload } from "./scheduling.js";
 import type { SimulatorConfig } from "./config.js";
 import { cloneSourceKey, cloneSourceOf } from "./datavolume-state.js";
 import { parseNetworkSelections } from "./multus.js";
@@ -42,7 +43,7 @@ import {
   type VM,
   type VMI,
 } from "./types.js";
-import { claimNameOf } from "./vm-state.js";
+import { claimNameOf, isFinalPhase } from "./vm-state.js";
 import { claimsOfPod, claimsOfVmi } from "./volume-state.js";
 
 export const Index = {
@@ -149,6 +150,8 @@ export interface SimContext {
   clock: Clock;
   caches: SimCaches;
   addresses: PodAddressPool;
+  /** Scheduling decisions not yet in the caches (shared by the VMI, migration and pod schedulers). */
+  placements: AssumedPlacements;
 }
 
 export function createContext(opts: { client: KubeClient; log: Logger; config: SimulatorConfig; clock: Clock }): SimContext {
@@ -160,7 +163,33 @@ export function createContext(opts: { client: KubeClient; log: Logger; config: S
       for (const iface of vmi.status?.interfaces ?? []) if (iface.podInterfaceName !== undefined && iface.ipAddress !== undefined) yield iface.ipAddress;
     }
   };
-  return { ...opts, caches, addresses: new PodAddressPool(observed) };
+  return { ...opts, caches, addresses: new PodAddressPool(observed), placements: new AssumedPlacements() };
+}
+
+/** Placement keys: VMIs and pods may share a name. */
+export const placementKey = {
+  vmi: (key: string): string => `vmi:${key}`,
+  pod: (key: string): string => `pod:${key}`,
+} as const;
+
+/** Every VMI and pod occupying a node (reported or assumed), for inter-pod affinity and load. */
+export function placedWorkloads(ctx: Pick<SimContext, "caches" | "placements">): PlacedWorkload[] {
+  const placed: PlacedWorkload[] = [];
+  for (const vmi of ctx.caches.vmis.list()) {
+    if (isFinalPhase(vmi.status?.phase)) continue;
+    const uid = vmi.metadata.uid ?? "";
+    const nodeName = ctx.placements.nodeOf(placementKey.vmi(keyOf(vmi)), uid, vmi.status?.nodeName);
+    if (nodeName === undefined) continue;
+    placed.push({ uid, namespace: vmi.metadata.namespace ?? "", labels: vmi.metadata.labels ?? {}, nodeName, affinity: vmi.spec.affinity });
+  }
+  for (const pod of ctx.caches.pods.list()) {
+    if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
+    const uid = pod.metadata.uid ?? "";
+    const nodeName = ctx.placements.nodeOf(placementKey.pod(keyOf(pod)), uid, pod.spec?.nodeName);
+    if (nodeName === undefined) continue;
+    placed.push({ uid, namespace: pod.metadata.namespace ?? "", labels: pod.metadata.labels ?? {}, nodeName, affinity: pod.spec?.affinity });
+  }
+  return placed;
 }
 
 /** Keys of every object in `cache` that `pred` accepts (for watches that re-evaluate a whole class of objects). */

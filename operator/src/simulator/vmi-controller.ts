@@ -14,8 +14,8 @@ import {
   type Controller,
 } from "../kube/index.js";
 import { addressesByMac, networkDataFromSecret, networkDataSourceOf } from "./network-data.js";
-import { applyStatus, Index, keysWhere, PhaseClock, simController, type SimContext } from "./runtime.js";
-import { loadByNode, pickNode } from "./scheduling.js";
+import { applyStatus, Index, keysWhere, PhaseClock, placedWorkloads, placementKey, simController, type SimContext } from "./runtime.js";
+import { loadByNode, pickNode, turnedAway } from "./scheduling.js";
 import { Annotation, Finalizer, Label, Manager, type PersistentVolumeClaim, type Secret, type VMI } from "./types.js";
 import { claimNameOf, isFinalPhase, VmiPhase } from "./vm-state.js";
 import {
@@ -73,6 +73,14 @@ export function vmiController(ctx: SimContext): Controller<VMI> {
     return memo.json === undefined ? new Map() : addressesByMac(memo.json);
   }
 
+  /** VMIs the scheduler turned away (PodScheduled=False): a workload leaving or arriving may let them in. */
+  function waitingForRoom(): string[] {
+    return keysWhere(
+      caches.vmis,
+      (v) => UNSCHEDULED.has(v.status?.phase ?? "") && turnedAway(v.status?.conditions),
+    );
+  }
+
   function podCidrOf(nodeName: string): string | undefined {
     return caches.nodes.get(nodeName)?.spec?.podCIDR;
   }
@@ -83,12 +91,16 @@ export function vmiController(ctx: SimContext): Controller<VMI> {
     watches: [
       // A node appearing, or becoming Ready, may let waiting VMIs schedule.
       watchOf(caches.nodes, () => keysWhere(caches.vmis, (v) => UNSCHEDULED.has(v.status?.phase ?? ""))),
+      // Workloads on a node coming, going or finishing change what pod (anti-)affinity allows.
+      watchOf(caches.vmis, (v) => ((v.status?.nodeName ?? "") === "" ? [] : waitingForRoom())),
+      watchOf(caches.pods, (p) => ((p.spec?.nodeName ?? "") === "" ? [] : waitingForRoom())),
       watchOf(caches.claims, (claim) => caches.vmis.byIndex(Index.claims, keyOf(claim)).map(keyOf)),
       watchOf(caches.migrations, (m) => (m.spec.vmiName === undefined ? [] : [objectKey(m.metadata.namespace, m.spec.vmiName)])),
     ],
     reconcile: async (key, rc) => {
       const vmi = rc.object;
       if (vmi === undefined) {
+        ctx.placements.forget(placementKey.vmi(key));
         ctx.addresses.release(`vmi:${key}`);
         phases.forget(key);
         for (const memo of secretNetworkData.keys()) if (memo.startsWith(`${key}/`)) secretNetworkData.delete(memo);
@@ -120,6 +132,7 @@ export function vmiController(ctx: SimContext): Controller<VMI> {
       }
       const readiness = claimReadiness(vmi.spec.volumes, claims);
       const nodes = caches.nodes.list();
+      if ((vmi.status?.nodeName ?? "") !== "") ctx.placements.forget(placementKey.vmi(key));
       const step = nextVmiPhase({
         phase,
         deleting,
@@ -128,12 +141,21 @@ export function vmiController(ctx: SimContext): Controller<VMI> {
         delays: ctx.config.delays,
         missingClaims: readiness.missing,
         unboundClaims: readiness.unbound,
-        schedule: () =>
-          pickNode(
+        schedule: () => {
+          // Synchronous from reading the caches to assuming the result: no other decision interleaves.
+          const placed = placedWorkloads(ctx);
+          const uid = vmi.metadata.uid ?? "";
+          const result = pickNode(
             nodes,
-            { nodeSelector: vmi.spec.nodeSelector, affinity: vmi.spec.affinity },
-            loadByNode([...caches.vmis.list().map((v) => v.status?.nodeName), ...caches.pods.list().map((p) => p.spec?.nodeName)]),
-          ),
+            { nodeSelector: vmi.spec.nodeSelector, affinity: vmi.spec.affinity, namespace, labels: vmi.metadata.labels },
+            loadByNode(placed.filter((w) => w.uid !== uid).map((w) => w.nodeName)),
+            undefined,
+            placed,
+            uid,
+          );
+          if (result.node !== undefined) ctx.placements.assume(placementKey.vmi(key), uid, result.node.metadata.name ?? "");
+          return result;
+        },
       });
 
       let newPhase: string = phase;
