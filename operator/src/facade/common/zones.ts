@@ -14,6 +14,16 @@ export function availabilityZones(store: FacadeStore): string[] {
   return found.size === 0 ? [DEFAULT_ZONE] : [...found].sort();
 }
 
+/**
+ * The zone a server is in, as Nova reports it (`OS-EXT-AZ:availability_zone`): its host's zone once placed,
+ * else the zone it asked for, else the default.
+ */
+export function serverZone(store: Pick<FacadeStore, "get">, host: string | undefined, requested: string | undefined): string {
+  const hostZone = host === undefined ? undefined : store.get(Builtin.Node, host)?.metadata.labels?.[ZONE_LABEL];
+  if (hostZone !== undefined && hostZone !== "") return hostZone;
+  return requested ?? DEFAULT_ZONE;
+}
+
 /** Node names per zone (Nova's detailed zone list, for admins). */
 export function hostsByZone(store: FacadeStore): Map<string, string[]> {
   const hosts = new Map<string, string[]>();

@@ -42,7 +42,7 @@ import { atLeast } from "../common/microversion.js";
 import { fromKubeError } from "../common/kube-errors.js";
 import { chooseObjectName, randomSuffix } from "../common/names.js";
 import { FACADE_MANAGER, TenantAccess } from "../common/tenant.js";
-import { availabilityZones, hostsByZone } from "../common/zones.js";
+import { availabilityZones, hostsByZone, serverZone } from "../common/zones.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
 import { isoSeconds } from "../keystone/tokens.js";
 import { generateRsaKeypair } from "./keygen.js";
@@ -265,6 +265,7 @@ export function novaService(deps: ServiceDeps): Service {
         deleteOnTermination: v.deleteOnTermination === true,
       })),
       admin: ctx.caller().cloudAdmin,
+      availabilityZone: serverZone(store, server.status?.host, server.spec.availabilityZone),
     };
   };
   const showServer = (server: Server, ctx: RouteContext) => ({ server: serverView(serverInput(server, ctx), ctx.version, { show: true }) });

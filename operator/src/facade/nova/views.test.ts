@@ -31,6 +31,7 @@ const input = (s: Server, overrides: Partial<ServerViewInput> = {}): ServerViewI
   keyName: undefined,
   volumes: [],
   admin: false,
+  availabilityZone: "nova",
   ...overrides,
 });
 

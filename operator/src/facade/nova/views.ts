@@ -121,6 +121,8 @@ export interface ServerViewInput {
   volumes: { id: string; deleteOnTermination: boolean }[];
   /** Show admin-only attributes (OS-EXT-SRV-ATTR:*, host_status). */
   admin: boolean;
+  /** Its host's zone once placed, else the zone it asked for (`serverZone`). */
+  availabilityZone: string;
 }
 
 function flavorSnapshotOf(input: ServerViewInput): FlavorSnapshot | undefined {
@@ -215,7 +217,7 @@ export function serverView(input: ServerViewInput, v: Microversion, opts: { show
     accessIPv4: "",
     accessIPv6: "",
     "OS-DCF:diskConfig": "MANUAL",
-    "OS-EXT-AZ:availability_zone": server.spec.availabilityZone ?? "nova",
+    "OS-EXT-AZ:availability_zone": input.availabilityZone,
     config_drive: "True",
     key_name: input.keyName ?? null,
     "OS-SRV-USG:launched_at": server.status?.launchedAt === undefined ? null : isoSeconds(new Date(server.status.launchedAt)).replace(/Z$/, ".000000"),
