@@ -29,6 +29,7 @@ import { Builtin, KubeApiError, Upstream, type KubeEvent, type KubeObject, type 
 import type { VM } from "../src/simulator/types.js";
 import type { PodObject } from "../src/reconcilers/container/desired.js";
 import { MULTUS_NETWORKS_ANNOTATION } from "../src/reconcilers/port/instance-networking.js";
+import { portSecurityLabel, securityGroupLabel } from "../src/reconcilers/securitygroup/labels.js";
 import { activeImage, createFlavor, readyProject, serverObject, serverStatus, startComputeEnv, type ComputeEnv } from "./compute-fixtures.js";
 import { conditionOf, eventually, testClient, unique } from "./helpers.js";
 
@@ -116,7 +117,11 @@ describe("Container", () => {
     expect(pod?.spec?.restartPolicy).toBe("Always");
     expect(pod?.spec?.automountServiceAccountToken).toBe(false);
     // Selected by the default security group's MultiNetworkPolicy like a server's virt-launcher pod.
-    expect(pod?.metadata.labels).toMatchObject({ app: "web", "altostack.io/sg-default": "true", "altostack.io/port-security": "enabled" });
+    expect(pod?.metadata.labels).toMatchObject({
+      app: "web",
+      [securityGroupLabel("default", `${namespace}/${NETWORK}`)]: "true",
+      [portSecurityLabel(`${namespace}/${NETWORK}`)]: "enabled",
+    });
 
     expect(running.status?.addresses).toEqual({ [NETWORK]: [{ addr: ip, version: 4, type: "fixed", macAddr: mac }] });
     expect(running.status?.host).toBe(pod?.spec?.nodeName);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   API_VERSION,
   allocationKind,
+  containerKind,
   networkKind,
   portKind,
   projectKind,
@@ -14,6 +15,7 @@ import {
   serverKind,
   subnetKind,
   type Allocation,
+  type Container,
   type Network,
   type Port,
   type Project,
@@ -25,7 +27,10 @@ import { Builtin, Upstream, type KubeApiError, type KubeObject, type ResourceTyp
 import { loadOperatorConfig } from "../src/operator/config.js";
 import { startOperator, type RunningOperator } from "../src/operator/operator.js";
 import { allocationObject } from "../src/reconcilers/ipam/arbiter.js";
+import type { PodObject } from "../src/reconcilers/container/desired.js";
 import type { NadObject, PolicyObject } from "../src/reconcilers/network/sources.js";
+import { baselinePolicyName, policyName } from "../src/reconcilers/securitygroup/desired.js";
+import { portSecurityLabel, securityGroupLabel } from "../src/reconcilers/securitygroup/labels.js";
 import { startSimulator, uniformDelays, type Simulator } from "../src/simulator/index.js";
 import { activeImage, createFlavor } from "./compute-fixtures.js";
 import { TEST_OPERATOR_FLAGS, conditionOf, eventually, operatorClient, testClient, testLogger, unique } from "./helpers.js";
@@ -324,22 +329,26 @@ describe("security groups", () => {
     const ns = await newProject("sg");
     const group = await waitReady<SecurityGroup>(securityGroupKind, ns, "default");
     expect(group.spec.rules).toHaveLength(4);
-    expect(group.status?.policies).toEqual([]); // no network yet
+    expect(group.status?.policies).toEqual([]); // no port yet
     await networkWithSubnet(ns, "net", "10.80.0.0/24");
+    // A port that names no group is in `default` (Neutron's rule): the group is enforced on its network.
+    await client.create(portKind, obj("Port", ns, "p", { networkRef: "net" }));
     const enforced = await eventually("default group enforced", async () => {
       const g = await client.get<SecurityGroup>(securityGroupKind, "default", ns);
       return (g?.status?.policies ?? []).length === 2 ? g : undefined;
     });
-    expect(enforced.status?.policies).toEqual(["sg-default", "altostack-port-security"]);
-    const policy = await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, "sg-default", ns);
+    const defaultPolicy = policyName("default", `${ns}/net`);
+    expect(enforced.status?.policies).toEqual([defaultPolicy, baselinePolicyName(`${ns}/net`)]);
+    const policy = await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, defaultPolicy, ns);
     expect(policy?.metadata.annotations?.["k8s.v1.cni.cncf.io/policy-for"]).toBe(`${ns}/net`);
-    expect(policy?.spec?.podSelector).toEqual({ matchLabels: { "altostack.io/sg-default": "true" } });
-    expect(await client.get(Upstream.MultiNetworkPolicy, "altostack-port-security", ns)).toBeDefined();
+    expect(policy?.spec?.podSelector).toEqual({ matchLabels: { [securityGroupLabel("default", `${ns}/net`)]: "true" } });
+    const baseline = await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, baselinePolicyName(`${ns}/net`), ns);
+    expect(baseline?.spec?.podSelector).toEqual({ matchLabels: { [portSecurityLabel(`${ns}/net`)]: "enabled" } });
 
     // Tenants may add rules to `default`; the operator does not put them back.
     await client.patch(securityGroupKind, "default", ns, { spec: { rules: [...(group.spec.rules ?? []), { direction: "ingress", protocol: "tcp", portRangeMin: 22, portRangeMax: 22 }] } }, "merge");
     await eventually("ssh rule enforced", async () =>
-      ((await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, "sg-default", ns))?.spec?.ingress ?? []).some((r) =>
+      ((await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, defaultPolicy, ns))?.spec?.ingress ?? []).some((r) =>
         (r.ports ?? []).some((p) => p.port === 22),
       ),
     );
@@ -354,6 +363,7 @@ describe("security groups", () => {
   it("names the rules MultiNetworkPolicy cannot enforce instead of widening them", async () => {
     const ns = await newProject("sgpartial");
     await networkWithSubnet(ns, "net", "10.81.0.0/24");
+    await client.create(portKind, obj("Port", ns, "p", { networkRef: "net", securityGroupRefs: ["web"] }));
     await client.create(securityGroupKind, obj("SecurityGroup", ns, "web", {
       rules: [
         { direction: "ingress", protocol: "tcp", portRangeMin: 80, portRangeMax: 81, remoteIPPrefix: "192.0.2.0/24" },
@@ -364,11 +374,85 @@ describe("security groups", () => {
     const web = await waitReady<SecurityGroup>(securityGroupKind, ns, "web", "PartiallyEnforced");
     expect(conditionOf(web)?.status).toBe("True");
     expect(conditionOf(web)?.message).toContain("rule 2: protocol icmp");
-    const policy = await client.get<PolicyObject>(Upstream.MultiNetworkPolicy, "sg-web", ns);
-    expect(policy?.spec?.ingress).toEqual([
+    const policy = await eventually("web enforced on net", () => client.get<PolicyObject>(Upstream.MultiNetworkPolicy, policyName("web", `${ns}/net`), ns));
+    expect(policy.spec?.ingress).toEqual([
       { from: [{ ipBlock: { cidr: "192.0.2.0/24" } }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 81 }] },
-      { from: [{ podSelector: { matchLabels: { "altostack.io/sg-default": "true" } } }] },
+      // The remote group: the pods with a port in `default` on this same network.
+      { from: [{ podSelector: { matchLabels: { [securityGroupLabel("default", `${ns}/net`)]: "true" } } }] },
     ]);
+  });
+
+  it("apply per port: a container on two networks in two groups is filtered by each group on its own network only", async () => {
+    const ns = await newProject("sgport");
+    await networkWithSubnet(ns, "front", "10.82.0.0/24");
+    await networkWithSubnet(ns, "back", "10.83.0.0/24");
+    await client.create(securityGroupKind, obj("SecurityGroup", ns, "web", { rules: [{ direction: "ingress", protocol: "tcp", portRangeMin: 443, portRangeMax: 443 }] }));
+    const db = await client.create<SecurityGroup>(securityGroupKind, obj("SecurityGroup", ns, "db", {
+      rules: [{ direction: "ingress", protocol: "tcp", portRangeMin: 5432, portRangeMax: 5432, remoteGroupRef: "web" }],
+    }) as unknown as SecurityGroup);
+    // What an earlier version made: one policy for the group on every NAD. It is stale now and goes.
+    await client.create<PolicyObject>(Upstream.MultiNetworkPolicy, {
+      apiVersion: "k8s.cni.cncf.io/v1beta1",
+      kind: "MultiNetworkPolicy",
+      metadata: {
+        name: "sg-db",
+        namespace: ns,
+        labels: { "app.kubernetes.io/managed-by": "altostack", "altostack.io/security-group-uid": db.metadata.uid ?? "" },
+        annotations: { "k8s.v1.cni.cncf.io/policy-for": `${ns}/front,${ns}/back` },
+      },
+      spec: { podSelector: { matchLabels: { "altostack.io/sg-db": "true" } }, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [] },
+    });
+    await client.create(portKind, obj("Port", ns, "front-port", { networkRef: "front", securityGroupRefs: ["web"] }));
+    await client.create(portKind, obj("Port", ns, "back-port", { networkRef: "back", securityGroupRefs: ["db"] }));
+    await client.create<Container>(containerKind, obj("Container", ns, "app", {
+      image: "busybox:1.36",
+      networks: [{ portRef: "front-port" }, { portRef: "back-port" }],
+    }) as unknown as Container);
+
+    const policiesOf = async (group: string): Promise<PolicyObject[]> => {
+      const uid = (await client.get<SecurityGroup>(securityGroupKind, group, ns))?.metadata.uid ?? "";
+      const list = await client.list<PolicyObject>(Upstream.MultiNetworkPolicy, { namespace: ns, labelSelector: `altostack.io/security-group-uid=${uid}` });
+      return list.items;
+    };
+    const policyFor = (p: PolicyObject): string | undefined => p.metadata.annotations?.["k8s.v1.cni.cncf.io/policy-for"];
+    // Each group: one policy, for its own port's network only (accepted by the real MultiNetworkPolicy CRD).
+    const [webPolicies, dbPolicies] = await eventually("one policy per group and network", async () => {
+      const both = [await policiesOf("web"), await policiesOf("db")] as const;
+      return both.every((list) => list.length === 1) && both[1][0]?.metadata.name !== "sg-db" ? both : undefined;
+    });
+    expect(webPolicies.map(policyFor)).toEqual([`${ns}/front`]);
+    expect(webPolicies[0]?.spec?.podSelector).toEqual({ matchLabels: { [securityGroupLabel("web", `${ns}/front`)]: "true" } });
+    expect(dbPolicies.map(policyFor)).toEqual([`${ns}/back`]);
+    expect(dbPolicies[0]?.spec?.podSelector).toEqual({ matchLabels: { [securityGroupLabel("db", `${ns}/back`)]: "true" } });
+    // db's remote group `web` on `back`: pods with a port in web on back — none here, so 5432 stays closed.
+    expect(dbPolicies[0]?.spec?.ingress).toEqual([
+      { from: [{ podSelector: { matchLabels: { [securityGroupLabel("web", `${ns}/back`)]: "true" } } }], ports: [{ protocol: "TCP", port: 5432 }] },
+    ]);
+    expect(await client.get(Upstream.MultiNetworkPolicy, "sg-db", ns)).toBeUndefined();
+
+    // The pod is labelled for exactly (web, front) and (db, back), and port security on both networks.
+    const container = await eventually("container has a pod", async () => {
+      const c = await client.get<Container>(containerKind, "app", ns);
+      return c?.status?.podName === undefined ? undefined : c;
+    }, 60_000);
+    const pod = await client.get<PodObject>(Builtin.Pod, container.status?.podName ?? "", ns);
+    const securityLabels = Object.fromEntries(Object.entries(pod?.metadata.labels ?? {}).filter(([k]) => k.startsWith("altostack.io/sg-") || k.startsWith("altostack.io/port-security")));
+    expect(securityLabels).toEqual({
+      [securityGroupLabel("web", `${ns}/front`)]: "true",
+      [securityGroupLabel("db", `${ns}/back`)]: "true",
+      [portSecurityLabel(`${ns}/front`)]: "enabled",
+      [portSecurityLabel(`${ns}/back`)]: "enabled",
+    });
+
+    // The front port moves to db: web has no port left (its policy goes), db is enforced on both networks.
+    await client.patch(portKind, "front-port", ns, { spec: { securityGroupRefs: ["db"] } }, "merge");
+    await eventually("policies follow the port's groups", async () => {
+      const [web, dbNow] = [await policiesOf("web"), await policiesOf("db")];
+      return web.length === 0 && dbNow.map(policyFor).sort().join(" ") === `${ns}/back ${ns}/front`;
+    });
+    const web = await waitReady<SecurityGroup>(securityGroupKind, ns, "web");
+    expect(web.status?.policies).toEqual([]);
+    expect(conditionOf(web)?.message).toMatch(/no port is in this group yet/);
   });
 });
 
@@ -425,11 +509,15 @@ describe("servers on tenant networks", () => {
       { name: "nic0", multus: { networkName: `${ns}/front` } },
       { name: "nic1", multus: { networkName: `${ns}/back` } },
     ]);
+    // Each port's groups on its own network: the server's groups on front, `default` (no groups named) on back.
     expect(template?.metadata.labels).toMatchObject({
-      "altostack.io/sg-default": "true",
-      "altostack.io/sg-web": "true",
-      "altostack.io/port-security": "enabled",
+      [securityGroupLabel("default", `${ns}/front`)]: "true",
+      [securityGroupLabel("web", `${ns}/front`)]: "true",
+      [portSecurityLabel(`${ns}/front`)]: "enabled",
+      [securityGroupLabel("default", `${ns}/back`)]: "true",
+      [portSecurityLabel(`${ns}/back`)]: "enabled",
     });
+    expect(template?.metadata.labels[securityGroupLabel("web", `${ns}/back`)]).toBeUndefined();
     const networkDataText = template?.spec.volumes.find((v) => v.cloudInitConfigDrive !== undefined)?.cloudInitConfigDrive?.networkData;
     const networkData = JSON.parse(networkDataText ?? "{}") as {
       links: { id: string; vif_id: string; ethernet_mac_address: string; mtu: number }[];

@@ -13,6 +13,7 @@ import {
   resolveNetworking,
   type ResolvedAttachment,
 } from "./instance-networking.js";
+import { portSecurityLabel, securityGroupLabel } from "../securitygroup/labels.js";
 import { networkData } from "./network-data.js";
 
 const TESTDATA = path.join(import.meta.dirname, "testdata");
@@ -105,11 +106,12 @@ describe("KubeVirt wiring", () => {
     expect(wiring.networkNames).toEqual({ nic0: "private", nic1: "storage" });
   });
 
-  it("labels the pod with the security groups of ports that have port security", () => {
+  it("labels the pod with the security groups of ports that have port security, per network", () => {
+    // The storage port has no port security: nothing selects the pod on storage.
     expect(wiring.podLabels).toEqual({
-      "altostack.io/port-security": "enabled",
-      "altostack.io/sg-default": "true",
-      "altostack.io/sg-web": "true",
+      [portSecurityLabel(`${NS}/private`)]: "enabled",
+      [securityGroupLabel("default", `${NS}/private`)]: "true",
+      [securityGroupLabel("web", `${NS}/private`)]: "true",
     });
   });
 

@@ -1,8 +1,11 @@
-// SecurityGroup reconciler (I/O): the group's MultiNetworkPolicy on every NAD of the project's namespace (the
-// project's own networks and the shared ones its ports use), and for the `default` group also the project's
-// port-security baseline. Policies are owned by the group (same namespace), so garbage collection removes
-// them with it. Rules MultiNetworkPolicy cannot express are named in the Ready condition and an Event.
-import { ConditionType, Reason, securityGroupKind, type SecurityGroup } from "../../api/index.js";
+// SecurityGroup reconciler (I/O): the group's MultiNetworkPolicies, one per network (the project's own or a
+// shared one) that has ports of the namespace in the group, each for that network's NAD only; for the
+// `default` group also the project's port-security baseline, one per network with ports with port security.
+// Policies are owned by the group (same namespace), so garbage collection removes them with it; the group's
+// policies no longer wanted (a network without ports in it any more, or the single all-networks policy of
+// earlier versions) are deleted. Rules MultiNetworkPolicy cannot express are named in the Ready condition
+// and an Event.
+import { ConditionType, Reason, securityGroupKind, type Port, type SecurityGroup } from "../../api/index.js";
 import {
   Controller,
   Upstream,
@@ -16,10 +19,25 @@ import {
   type ReconcileOutcome,
   type EventingControllerDeps,
 } from "../../kube/index.js";
-import { Index, NetworkingLabel, networkingSources, type PolicyObject } from "../network/sources.js";
+import { nadReference } from "../network/desired.js";
+import {
+  Index,
+  NetworkingLabel,
+  networkingSources,
+  onlyWhen,
+  specOrDeletionChanged,
+  type PolicyObject,
+} from "../network/sources.js";
 import type { Verdict } from "../network/status.js";
 import { DEFAULT_SECURITY_GROUP } from "./default-group.js";
-import { desiredGroupPolicy, portSecurityBaseline } from "./desired.js";
+import {
+  desiredGroupPolicies,
+  networksOfGroup,
+  networksWithPortSecurity,
+  portSecurityBaseline,
+  type PortOnNetwork,
+} from "./desired.js";
+import { portNetworkKey } from "./labels.js";
 
 export const SECURITY_GROUP_CONTROLLER = "securitygroup";
 
@@ -38,10 +56,8 @@ export function securityGroupController(deps: SecurityGroupControllerDeps): Cont
     // Gone or going: its policies are owned by it and go with it.
     if (group === undefined || group.metadata.deletionTimestamp !== undefined) return undefined;
     const namespace = group.metadata.namespace ?? "";
-    const nadRefs = sources.nads
-      .byIndex(Index.nadsByNamespace, namespace)
-      .map((nad) => `${namespace}/${nad.metadata.name ?? ""}`)
-      .sort();
+    const groupName = group.metadata.name ?? "";
+    const ports = portsOnNetworks(namespace);
     const groups = new Set(
       sources.securityGroups
         .list(namespace)
@@ -49,12 +65,10 @@ export function securityGroupController(deps: SecurityGroupControllerDeps): Cont
         .map((g) => g.metadata.name ?? ""),
     );
 
-    const { policy, unenforced } = desiredGroupPolicy(group, nadRefs, groups);
-    const desired: PolicyObject[] = [];
-    // Without a network in the namespace there is nothing to filter (an empty policy-for would be ambiguous).
-    if (nadRefs.length > 0) {
-      desired.push(policy);
-      if (group.metadata.name === DEFAULT_SECURITY_GROUP) desired.push(portSecurityBaseline(namespace, nadRefs, group));
+    const { policies, unenforced } = desiredGroupPolicies(group, networksOfGroup(groupName, ports), groups);
+    const desired: PolicyObject[] = [...policies];
+    if (groupName === DEFAULT_SECURITY_GROUP) {
+      desired.push(...networksWithPortSecurity(ports).map((network) => portSecurityBaseline(namespace, network, group)));
     }
     for (const obj of desired) await applyChild(deps.client, Upstream.MultiNetworkPolicy, obj, group, ctx.fieldManager);
     const wanted = new Set(desired.map((p) => p.metadata.name));
@@ -75,9 +89,9 @@ export function securityGroupController(deps: SecurityGroupControllerDeps): Cont
             status: "True",
             reason: Reason.Reconciled,
             message:
-              nadRefs.length === 0
-                ? "no network in this project yet; the rules apply as soon as there is one"
-                : `enforced on ${nadRefs.length} network attachment(s)`,
+              policies.length === 0
+                ? "no port is in this group yet; the rules apply to each network as ports in the group join it"
+                : `enforced on ${policies.length} network(s), for the ports in this group there`,
           };
     if (unenforced.length > 0) deps.events.warning(group, verdict.reason, verdict.message);
     const status: SecurityGroupStatus = {
@@ -95,7 +109,26 @@ export function securityGroupController(deps: SecurityGroupControllerDeps): Cont
     return undefined;
   };
 
+  /**
+   * The namespace's ports whose network is attached here (has its NAD in the namespace): before that no pod
+   * can use them, so there is nothing to filter. Ports of a missing network wait for it the same way.
+   */
+  const portsOnNetworks = (namespace: string): PortOnNetwork[] =>
+    sources.ports.list(namespace).flatMap((port) => {
+      const network = sources.networks.get(portNetworkKey(port));
+      if (network === undefined) return [];
+      const nadRef = nadReference(network, namespace);
+      return sources.nads.get(nadRef) === undefined ? [] : [{ port, network, nadRef }];
+    });
+
   const groupsIn = (namespace: string | undefined): string[] => sources.securityGroups.list(namespace).map(keyOf);
+  /** The groups a port is or may be in (the controller maps both versions of an update, so leavers too). */
+  const groupsOfPort = (port: Port): string[] =>
+    [...(port.spec.securityGroupRefs ?? []), DEFAULT_SECURITY_GROUP].map((name) => objectKey(port.metadata.namespace, name));
+  /** Every group of the namespaces with ports on the network (its port security decides their groups). */
+  const groupsOfNetworkPorts = (networkKey: string): string[] => [
+    ...new Set(sources.ports.byIndex(Index.portsByNetwork, networkKey).flatMap((p) => groupsIn(p.metadata.namespace))),
+  ];
   const groupKeysByUid = (uid: string | undefined): string[] => {
     if (uid === undefined) return [];
     return sources.securityGroups.list().filter((g) => g.metadata.uid === uid).map(keyOf);
@@ -105,8 +138,12 @@ export function securityGroupController(deps: SecurityGroupControllerDeps): Cont
     name: SECURITY_GROUP_CONTROLLER,
     cache: sources.securityGroups,
     watches: [
-      // A network attachment arriving or leaving changes every group's policy-for.
+      // A network attachment arriving or leaving brings or ends the policies for that network.
       watchOf(sources.nads, (nad) => groupsIn(nad.metadata.namespace)),
+      // A port joining or leaving a group or a network (spec; its status churn does not matter here).
+      { cache: onlyWhen(sources.ports, specOrDeletionChanged), mapToKeys: (p) => groupsOfPort(p as Port) },
+      // A network's port security decides whether its ports are in any group.
+      { cache: onlyWhen(sources.networks, specOrDeletionChanged), mapToKeys: (n) => groupsOfNetworkPorts(keyOf(n)) },
       // A group appearing or going decides whether others' remote-group rules can be enforced.
       watchOf(sources.securityGroups, (g) =>
         sources.securityGroups.byIndex(Index.securityGroupsByRemote, objectKey(g.metadata.namespace, g.metadata.name ?? "")).map(keyOf),
