@@ -49,6 +49,22 @@ export function portSecurityLabel(networkKey: string): string {
   return hashedLabelKey(`${PORT_SECURITY_LABEL_NAME_PREFIX}${networkName(networkKey)}`, ["port-security", networkKey]);
 }
 
+/** The port-security key of the first format (one per pod, not per network): still recognised so it is removed. */
+const LEGACY_PORT_SECURITY_LABEL = `${PREFIX}port-security`;
+
+/**
+ * Whether a label key is a security label: this format's (group, network) and port-security keys, and the
+ * earlier per-group `altostack.io/sg-<group>` and `altostack.io/port-security`, so that live pods can drop
+ * the ones no longer wanted (or left by an older format) without any other label being touched.
+ */
+export function isSecurityLabelKey(key: string): boolean {
+  return (
+    key.startsWith(`${PREFIX}${SG_LABEL_NAME_PREFIX}`) ||
+    key.startsWith(`${PREFIX}${PORT_SECURITY_LABEL_NAME_PREFIX}`) ||
+    key === LEGACY_PORT_SECURITY_LABEL
+  );
+}
+
 /** The project's default group, which every port is in unless it names its groups (Neutron's rule). */
 export const DEFAULT_GROUP_NAME = "default";
 

@@ -28,17 +28,20 @@ import {
   containerKind,
   type Container,
 } from "../../api/index.js";
+import type { PodObject } from "../container/desired.js";
 import { containersDeclaring, volumesOfContainer } from "../container/volumes.js";
 import {
   Builtin,
   Controller,
   Upstream,
   applyChild,
+  byLabel,
   ensureFinalizer,
   fieldManager,
   formatTime,
   isAlreadyExists,
   isForbidden,
+  isNotFound,
   keyOf,
   objectKey,
   ownerKeysFor,
@@ -49,12 +52,14 @@ import {
   type KubeObject,
   type ReconcileContext,
   type ReconcileOutcome,
+  type ResourceType,
   type EventingControllerDeps,
 } from "../../kube/index.js";
 import { resolveImageRef } from "../image/visibility.js";
 import { bootVolumeOf, planServerVolumes, volumesDeletedWith, volumesOfServer } from "../volume/attach.js";
 import { novaAddresses, networksSummary } from "./addresses.js";
 import { bootVolumeImage, checkBootVolume, desiredBootVolume, isForeignBootVolume } from "./boot-volume.js";
+import { launcherPodsToLabel, securityLabelPatch, VIRT_LAUNCHER_CREATED_BY } from "./live-labels.js";
 import { vmNameOf, rootDiskName, sshSecretName } from "./names.js";
 import { networkingWatchesFor, resolveNetworking } from "./networking.js";
 import {
@@ -99,6 +104,8 @@ const Index = {
   keypair: "server:keypair",
   actions: "server:actions-by-server",
   declaredVolumes: "server:declared-volumes",
+  vmiByUid: "server:vmi-by-uid",
+  launcherByVmiUid: "server:launcher-by-vmi-uid",
 } as const;
 
 const managedSelector = `${LABELS.managedBy}=${MANAGED_BY}`;
@@ -110,6 +117,9 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
   const servers = deps.caches.get<Server>(serverKind);
   const vms = deps.caches.get<VmObject>(Upstream.VirtualMachine, { labelSelector: managedSelector });
   const vmis = deps.caches.get<VmiObject>(Upstream.VirtualMachineInstance, { labelSelector: "altostack.io/server" });
+  // virt-launcher pods: KubeVirt labels them with their VMI's uid. They carry the security labels the
+  // MultiNetworkPolicies select, which a running server gets in place (relabelLive).
+  const launcherPods = deps.caches.get<PodObject>(Builtin.Pod, { labelSelector: VIRT_LAUNCHER_CREATED_BY });
   const dataVolumes = deps.caches.get<DataVolumeObject>(Upstream.DataVolume, { labelSelector: "altostack.io/server" });
   const flavors = deps.caches.get<Flavor>(flavorKind);
   const images = deps.caches.get<Image>(imageKind);
@@ -140,6 +150,8 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
   });
   servers.addIndex(Index.keypair, (s) => (s.spec.keypairRef === undefined ? [] : [objectKey(s.metadata.namespace, s.spec.keypairRef)]));
   actions.addIndex(Index.actions, (a) => [objectKey(a.metadata.namespace, a.spec.serverRef)]);
+  vmis.addIndex(Index.vmiByUid, (v) => (v.metadata.uid === undefined ? [] : [v.metadata.uid]));
+  launcherPods.addIndex(Index.launcherByVmiUid, byLabel(VIRT_LAUNCHER_CREATED_BY));
   // Data volumes and the boot volume: a single-attach volume has one holder whichever way it is declared.
   servers.addIndex(Index.declaredVolumes, (s) => volumesOfServer(s).map((name) => objectKey(s.metadata.namespace, name)));
   const declaringServers = (namespace: string | undefined, volumeName: string): Server[] =>
@@ -149,6 +161,12 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
     servers.byIndex(Index.vm, objectKey(namespace, vmName)).map(keyOf);
   const ownedByVm = (obj: KubeObject): string[] =>
     (obj.metadata.ownerReferences ?? []).filter((r) => r.kind === "VirtualMachine").flatMap((r) => byVmName(obj.metadata.namespace, r.name));
+  /** The server whose VMI a virt-launcher pod runs (the VMI is named as its VM). */
+  const launcherOwners = (pod: PodObject): string[] =>
+    vmis
+      .byIndex(Index.vmiByUid, pod.metadata.labels?.[VIRT_LAUNCHER_CREATED_BY] ?? "")
+      .filter((vmi) => vmi.metadata.namespace === pod.metadata.namespace)
+      .flatMap((vmi) => byVmName(vmi.metadata.namespace, vmi.metadata.name ?? ""));
   /** Servers that wait for room in the quota of this namespace. */
   const unadmitted = (namespace: string | undefined): string[] =>
     namespace === undefined ? [] : servers.list(namespace).filter((s) => s.status?.flavor === undefined).map(keyOf);
@@ -271,6 +289,8 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
     // ---- status ----
     const status = serverStatusOf(server, state, plan.blocked, vm, vmi, networking.value, views);
     await writeStatus(server, status);
+    // After the status: a refused relabel (an error, retried) must not hold the server's status back.
+    await relabelLive(liveVmi, networking.value?.podLabels ?? {}, ctx);
     return undefined;
   };
 
@@ -318,6 +338,33 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
       bootVolumeClaim: server.status?.bootVolume === undefined ? undefined : state.rootDisk,
     });
     return applyChild<VmObject>(client, Upstream.VirtualMachine, desired, server, ctx.fieldManager);
+  }
+
+  /**
+   * A running server's security labels as its ports want them now, on its VMI and virt-launcher pod(s):
+   * KubeVirt copies the VM template's labels only when it creates the VMI. Metadata-only merge patches,
+   * written only where the labels differ; the VMI and pod watches bring the server back when they change.
+   */
+  async function relabelLive(liveVmi: VmiObject | undefined, wanted: Readonly<Record<string, string>>, ctx: ReconcileContext<Server>): Promise<void> {
+    if (liveVmi === undefined) return;
+    const namespace = liveVmi.metadata.namespace ?? "";
+    const uid = liveVmi.metadata.uid ?? "";
+    const targets: { rt: ResourceType; object: KubeObject }[] = [
+      { rt: Upstream.VirtualMachineInstance, object: liveVmi },
+      ...launcherPodsToLabel(launcherPods.byIndex(Index.launcherByVmiUid, uid), { namespace, uid }).map((object) => ({ rt: Builtin.Pod, object })),
+    ];
+    for (const { rt, object } of targets) {
+      const labels = securityLabelPatch(object.metadata.labels, wanted);
+      if (labels === undefined) continue;
+      const name = object.metadata.name ?? "";
+      ctx.log.info({ [rt.kind]: name, labels }, "relabelling the running server for its security groups");
+      try {
+        await client.patch(rt, name, namespace, { metadata: { labels } }, "merge", { fieldManager: ctx.fieldManager });
+      } catch (err) {
+        // Gone meanwhile (stopped, migrated): nothing left to filter; a new one is labelled from the template.
+        if (!isNotFound(err)) throw err;
+      }
+    }
   }
 
   /** Restart (for a new flavor or root disk), pause and unpause: KubeVirt's imperative calls. */
@@ -595,6 +642,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
     watches: [
       watchOf(vms, ownerKeysFor(serverKind)),
       watchOf(vmis, (vmi) => byVmName(vmi.metadata.namespace, vmi.metadata.name ?? "")),
+      watchOf(launcherPods, launcherOwners),
       watchOf(dataVolumes, ownedByVm),
       watchOf(flavors, (f) => servers.byIndex(Index.flavor, f.metadata.name ?? "").map(keyOf)),
       watchOf(images, (i) => servers.byIndex(Index.image, keyOf(i)).map(keyOf)),
