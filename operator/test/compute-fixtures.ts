@@ -8,6 +8,7 @@ import {
   projectKind,
   projectNamespace,
   serverActionKind,
+  REQUESTED_AT_ANNOTATION,
   serverKind,
   type Flavor,
   type Image,
@@ -114,19 +115,29 @@ export async function serverStatus(
 
 export async function createAction(client: KubeClient, namespace: string, spec: ServerAction["spec"]): Promise<string> {
   const name = unique(spec.action.toLowerCase());
-  await client.create<ServerAction>(serverActionKind, { apiVersion: API_VERSION, kind: "ServerAction", metadata: { name, namespace }, spec });
+  // Stamped with the request time, as the facade does: two actions in one second keep their order.
+  const annotations = { [REQUESTED_AT_ANNOTATION]: new Date().toISOString() };
+  await client.create<ServerAction>(serverActionKind, { apiVersion: API_VERSION, kind: "ServerAction", metadata: { name, namespace, annotations }, spec });
   return name;
 }
 
 export async function actionPhase(client: KubeClient, namespace: string, name: string, phase: string, timeoutMs = 30_000): Promise<ServerAction> {
-  return eventually(
-    `ServerAction ${name} ${phase}`,
-    async () => {
-      const action = await client.get<ServerAction>(serverActionKind, name, namespace);
-      return action?.status?.phase === phase ? action : undefined;
-    },
-    timeoutMs,
-  );
+  let last: ServerAction | undefined;
+  try {
+    return await eventually(
+      `ServerAction ${name} ${phase}`,
+      async () => {
+        last = await client.get<ServerAction>(serverActionKind, name, namespace);
+        return last?.status?.phase === phase ? last : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    // Say where it stuck: the action's own status, and what its server was doing.
+    const server = last === undefined ? undefined : await client.get<Server>(serverKind, last.spec.serverRef, namespace);
+    const seen = { action: last?.status, server: { status: server?.status?.status, taskState: server?.status?.taskState, currentAction: server?.status?.currentAction } };
+    throw new Error(`${String(error)}; last seen: ${JSON.stringify(seen)}`, { cause: error });
+  }
 }
 
 /**

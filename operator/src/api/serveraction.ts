@@ -1,8 +1,9 @@
 // ServerAction: one Nova server action (os-instance-actions), a one-shot request against a Server, like
 // KubeVirt's VirtualMachineInstanceMigration. Declarative state (power, lock, flavor, image) lives in the
 // Server's spec; what has no declarative form (reboot, migrations, snapshots, Nova's confirm/revert resize
-// flow, a rebuild onto the same image) is a ServerAction. Actions of one server run one at a time, in
-// creation order, and go with their server (ownerReference).
+// flow, a rebuild onto the same image) is a ServerAction. Actions of one server run one at a time, in the
+// order they were requested (REQUESTED_AT_ANNOTATION, else creation time; then name), and go with their
+// server (ownerReference).
 import { z } from "zod";
 import {
   ageColumn,
@@ -30,6 +31,13 @@ export const SERVER_ACTIONS = [
 export type ServerActionName = (typeof SERVER_ACTIONS)[number];
 
 export const REBOOT_TYPES = ["SOFT", "HARD"] as const;
+
+/**
+ * When the action was requested, as an RFC 3339 time with milliseconds. creationTimestamp has whole seconds,
+ * so two requests in one second (a reboot, then a hard reboot) would otherwise be ordered by name; the facade
+ * stamps this, and so may anyone creating actions in quick succession.
+ */
+export const REQUESTED_AT_ANNOTATION = "altostack.io/requested-at";
 
 export const ACTION_PHASES = ["Pending", "Running", "Succeeded", "Failed"] as const;
 export type ActionPhase = (typeof ACTION_PHASES)[number];

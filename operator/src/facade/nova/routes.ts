@@ -14,6 +14,7 @@ import {
   projectKind,
   projectOfNamespace,
   securityGroupKind,
+  REQUESTED_AT_ANNOTATION,
   serverActionKind,
   serverKind,
   volumeKind,
@@ -662,7 +663,12 @@ export function novaService(deps: ServiceDeps): Service {
             metadata: {
               name: choice.objectName,
               namespace: p.namespace,
-              annotations: { [USER_ID_ANNOTATION]: caller.userId, "altostack.io/request-id": `req-${randomBytes(16).toString("hex")}` },
+              annotations: {
+                [USER_ID_ANNOTATION]: caller.userId,
+                "altostack.io/request-id": `req-${randomBytes(16).toString("hex")}`,
+                // Actions run in request order; creationTimestamp alone cannot tell two in one second apart.
+                [REQUESTED_AT_ANNOTATION]: new Date().toISOString(),
+              },
             },
             spec: { serverRef: server.metadata.name ?? "", ...effect.spec },
           }),

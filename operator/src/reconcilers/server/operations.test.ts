@@ -12,7 +12,7 @@ const IMAGES: Record<string, ImageSnapshot> = { cirros: CIRROS, ubuntu: UBUNTU }
 const steady: OperationState = { flavor: SMALL, image: CIRROS, rootDisk: "vm-root", resize: undefined, rebuild: undefined, currentAction: undefined };
 
 function action(name: string, kind: ActionView["action"], phase: ActionView["phase"], extra: Partial<ActionView> = {}): ActionView {
-  return { name, action: kind, phase, created: `2026-01-01T00:00:0${name.length}Z`, ...extra };
+  return { name, action: kind, phase, requestedAt: Date.parse(`2026-01-01T00:00:0${name.length}Z`), ...extra };
 }
 
 function plan(over: Partial<OperationInput> & { applied?: string; diskPhase?: string; diskInUse?: boolean } = {}) {

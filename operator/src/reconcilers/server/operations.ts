@@ -14,12 +14,14 @@ import { nextRootDiskName } from "./names.js";
 import { resizeDelta, type QuotaExceeded, type Usage } from "./quota.js";
 import { resizeFault, type ResolvedFault, type Resolution } from "./resolve.js";
 import type { Fault } from "./status.js";
+import { compareRequests } from "../serveraction/order.js";
 
 export interface ActionView {
   name: string;
   action: ServerActionName;
   phase: ActionPhase | undefined;
-  created: string;
+  /** When it was requested, in ms (`requestedAtOf`). */
+  requestedAt: number;
   flavorRef?: string | undefined;
   imageRef?: string | undefined;
 }
@@ -99,10 +101,6 @@ const STATE_CHANGING: readonly ServerActionName[] = ["resize", "confirmResize", 
 
 const FINAL: readonly (ActionPhase | undefined)[] = ["Succeeded", "Failed"];
 
-function byCreation(a: ActionView, b: ActionView): number {
-  return a.created.localeCompare(b.created) || a.name.localeCompare(b.name);
-}
-
 /** Nova's conflict message for an action the server's state does not allow. */
 export function conflictMessage(action: string, serverId: string, vmState: string): string {
   return `Cannot '${action}' instance ${serverId} while it is in vm_state ${vmState}`;
@@ -134,7 +132,7 @@ export function planOperations(input: OperationInput): OperationResult {
     if (view === undefined || FINAL.includes(view.phase)) currentAction = undefined;
   }
   if (currentAction === undefined) {
-    const next = input.actions.filter((a) => a.phase === "Running").sort(byCreation)[0];
+    const next = input.actions.filter((a) => a.phase === "Running").sort(compareRequests)[0];
     if (next !== undefined) currentAction = { name: next.name, action: next.action };
   }
   const current = currentAction;

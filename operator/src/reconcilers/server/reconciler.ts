@@ -90,6 +90,7 @@ import {
   wantsRunning,
   type NetworkingInput,
 } from "./vm.js";
+import { requestedAtOf } from "../serveraction/order.js";
 
 export const SERVER_CONTROLLER = "server";
 
@@ -702,7 +703,7 @@ function actionView(action: ServerAction): ActionView & { type?: string | undefi
     name: action.metadata.name ?? "",
     action: action.spec.action,
     phase: action.status?.phase,
-    created: action.metadata.creationTimestamp ?? "",
+    requestedAt: requestedAtOf(action),
     flavorRef: action.spec.flavorRef,
     imageRef: action.spec.imageRef,
     type: action.spec.type,

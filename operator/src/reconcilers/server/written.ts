@@ -6,30 +6,36 @@
 import { keyOf, type KubeObject } from "../../kube/index.js";
 
 export class WrittenObjects<T extends KubeObject> {
-  private readonly memo = new Map<string, { over: string; written: T }>();
+  /** Per object: our last write, and every version it supersedes (the cache may show any of them meanwhile). */
+  private readonly memo = new Map<string, { superseded: Set<string>; written: T }>();
 
   /** After writing: `before` is the version the write was computed from, `after` what the apiserver returned. */
   remember(before: T, after: T | undefined): void {
     if (after === undefined || after === before) return;
+    const version = before.metadata.resourceVersion;
+    if (version === undefined) return;
     const key = keyOf(before);
     const existing = this.memo.get(key);
-    // Several writes in one reconcile: the cache still shows the version before the first of them.
-    const over =
-      existing !== undefined && existing.written.metadata.resourceVersion === before.metadata.resourceVersion
-        ? existing.over
-        : before.metadata.resourceVersion;
-    if (over === undefined) return;
-    this.memo.set(key, { over, written: after });
+    // A chain of writes (a finalizer or owner patch, then status): the watch may bring the intermediate
+    // version before the last one, so every version up to our last write counts as superseded.
+    const chained =
+      existing !== undefined &&
+      existing.written.metadata.uid === after.metadata.uid &&
+      existing.written.metadata.resourceVersion === version;
+    const superseded = chained ? existing.superseded : new Set<string>();
+    superseded.add(version);
+    this.memo.set(key, { superseded, written: after });
   }
 
-  /** The freshest known version: our own write while the cache still shows the version it replaced. */
+  /** The freshest known version: our own write while the cache still shows a version it superseded. */
   current(key: string, cached: T | undefined): T | undefined {
     const entry = this.memo.get(key);
     if (entry === undefined || cached === undefined) {
       if (cached === undefined) this.memo.delete(key);
       return cached;
     }
-    if (cached.metadata.resourceVersion === entry.over && cached.metadata.uid === entry.written.metadata.uid) return entry.written;
+    const version = cached.metadata.resourceVersion;
+    if (version !== undefined && entry.superseded.has(version) && cached.metadata.uid === entry.written.metadata.uid) return entry.written;
     // The cache has moved past our write (or the object was replaced): it is the truth again.
     this.memo.delete(key);
     return cached;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Server, ServerAction, ServerStatus } from "../../api/index.js";
+import { REQUESTED_AT_ANNOTATION, type Server, type ServerAction, type ServerStatus } from "../../api/index.js";
 import { desiredMigration, desiredSnapshotImage } from "./desired.js";
+import { requestedAtOf } from "./order.js";
 import { actionReady, actionsAhead, startDecision, type ServerForAction } from "./policy.js";
 
 function action(name: string, spec: Partial<ServerAction["spec"]>, created = "2026-01-01T00:00:00Z", phase?: ServerAction["status"]): ServerAction {
@@ -62,6 +63,19 @@ describe("when an action may start", () => {
     // A running action is ahead whatever its age.
     const running = action("zz-running", {}, "2026-01-01T00:00:09Z", { phase: "Running" });
     expect(actionsAhead(first, [first, running]).map((a) => a.metadata.name)).toEqual(["zz-running"]);
+  });
+
+  it("orders two actions of one second by their requested-at stamp, not by name", () => {
+    const stamp = (a: ServerAction, at: string): ServerAction => ({ ...a, metadata: { ...a.metadata, annotations: { [REQUESTED_AT_ANNOTATION]: at } } });
+    const reboot = stamp(action("web-reboot-zz", {}, "2026-01-01T00:00:05Z"), "2026-01-01T00:00:05.120Z");
+    const hard = stamp(action("web-reboot-aa", { type: "HARD" }, "2026-01-01T00:00:05Z"), "2026-01-01T00:00:05.480Z");
+    expect(actionsAhead(hard, [reboot, hard]).map((a) => a.metadata.name)).toEqual(["web-reboot-zz"]);
+    expect(actionsAhead(reboot, [reboot, hard])).toEqual([]);
+    // Without stamps, one second is a tie, broken by name.
+    const [x, y] = [action("web-reboot-zz", {}, "2026-01-01T00:00:05Z"), action("web-reboot-aa", {}, "2026-01-01T00:00:05Z")];
+    expect(actionsAhead(x, [x, y]).map((a) => a.metadata.name)).toEqual(["web-reboot-aa"]);
+    // A stamp that is not a time is ignored.
+    expect(requestedAtOf(stamp(x, "soon"))).toBe(Date.parse("2026-01-01T00:00:05Z"));
   });
 
   it("reports Ready True only once an action succeeded", () => {

@@ -10,6 +10,7 @@ import {
   type ServerStatus,
 } from "../../api/index.js";
 import { conflictMessage } from "../server/operations.js";
+import { compareRequests, requestedAtOf } from "./order.js";
 
 /** Nova's allowed vm_states per action (nova/compute/api.py check_instance_state), narrowed to what KubeVirt can do. */
 export const ALLOWED_VM_STATES: Record<ServerActionName, readonly string[]> = {
@@ -97,15 +98,13 @@ export function requestIdOf(action: ServerAction): string {
   return `req-${action.metadata.uid ?? ""}`;
 }
 
-/** Unfinished actions of the same server created before `action` (creation time, then name). */
+const orderOf = (action: ServerAction) => ({ requestedAt: requestedAtOf(action), name: action.metadata.name ?? "" });
+
+/** Unfinished actions of the same server requested before `action` (and any already running), in order. */
 export function actionsAhead(action: ServerAction, siblings: readonly ServerAction[]): ServerAction[] {
-  const created = action.metadata.creationTimestamp ?? "";
-  const name = action.metadata.name ?? "";
+  const own = orderOf(action);
   return siblings
-    .filter((s) => s.metadata.name !== name && !isFinal(s.status))
-    .filter((s) => {
-      const c = s.metadata.creationTimestamp ?? "";
-      return s.status?.phase === "Running" || c < created || (c === created && (s.metadata.name ?? "") < name);
-    })
-    .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""));
+    .filter((s) => s.metadata.name !== own.name && !isFinal(s.status))
+    .filter((s) => s.status?.phase === "Running" || compareRequests(orderOf(s), own) < 0)
+    .sort((a, b) => compareRequests(orderOf(a), orderOf(b)));
 }

@@ -80,7 +80,7 @@ export function serverActionController(deps: ServerActionControllerDeps): Contro
     actions.byIndex(Index.byServer, serverKey).filter((a) => !isFinal(a.status)).map(keyOf);
 
   const reconcile = async (key: string, ctx: ReconcileContext<ServerAction>): Promise<ReconcileOutcome> => {
-    const action = written.current(key, ctx.object);
+    let action = written.current(key, ctx.object);
     if (action === undefined || isFinal(action.status)) {
       rebooted.delete(key);
       return undefined;
@@ -88,7 +88,7 @@ export function serverActionController(deps: ServerActionControllerDeps): Contro
     const namespace = action.metadata.namespace ?? "";
     const serverKey = objectKey(namespace, action.spec.serverRef);
     const server = servers.get(serverKey);
-    if (server !== undefined && server.metadata.deletionTimestamp === undefined) await ensureOwner(action, server, ctx);
+    if (server !== undefined && server.metadata.deletionTimestamp === undefined) action = await ensureOwner(action, server, ctx);
 
     const phase = action.status?.phase ?? "Pending";
     let outcome: Outcome;
@@ -225,10 +225,12 @@ export function serverActionController(deps: ServerActionControllerDeps): Contro
   }
 
   /** Actions go with their server: a non-controlling ownerReference, so garbage collection deletes them. */
-  async function ensureOwner(action: ServerAction, server: Server, ctx: ReconcileContext<ServerAction>): Promise<void> {
-    if ((action.metadata.ownerReferences ?? []).some((r) => r.uid === server.metadata.uid)) return;
+  /** Makes the server an owner of the action; returns the action as written (remembered: a status write follows). */
+  async function ensureOwner(action: ServerAction, server: Server, ctx: ReconcileContext<ServerAction>): Promise<ServerAction> {
+    if ((action.metadata.ownerReferences ?? []).some((r) => r.uid === server.metadata.uid)) return action;
     try {
-      await client.apply(
+      // The apiserver answers with the whole object, of which we sent only the owner reference.
+      const patched = (await client.apply(
         serverActionKind,
         {
           apiVersion: action.apiVersion,
@@ -240,9 +242,12 @@ export function serverActionController(deps: ServerActionControllerDeps): Contro
           },
         },
         { fieldManager: ctx.fieldManager },
-      );
+      )) as ServerAction;
+      written.remember(action, patched);
+      return patched;
     } catch (e) {
       if (!isNotFound(e)) throw e;
+      return action;
     }
   }
 
