@@ -157,6 +157,14 @@ describe("PUT /v2.0/networks/{id} shared=false through the facade", () => {
     // Changing anything else is still fine.
     const described = await http(env, "PUT", `/network/v2.0/networks/${id}`, { token: ownerToken, body: { network: { description: "still shared" } } });
     expect(described.status, described.text).toBe(200);
+
+    // A shared network shows in every project's list: gone before other files list networks.
+    expect((await http(env, "DELETE", `/network/v2.0/ports/${portId}`, { token: guestToken })).status).toBe(204);
+    // Neutron answers 409 NetworkInUse until the port has really gone.
+    await eventually("the shared network deleted", async () =>
+      (await http(env, "DELETE", `/network/v2.0/networks/${id}`, { token: ownerToken })).status === 204 ? true : undefined,
+    );
+    await eventually("the shared network gone", async () => ((await client.get(networkKind, "busy", ownerNs)) === undefined ? true : undefined));
   });
 
   it("succeeds when only the owner's own project has ports on it", async () => {
