@@ -42,7 +42,7 @@ describe("the openstack CLI (python-openstackclient)", () => {
     expect(token.user_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(Date.parse(String(token.expires)) - Date.now()).toBeGreaterThan(50 * 60 * 1000);
     const catalog = await openstackJson<{ Type: string; Endpoints: { region: string; region_id: string; url: string }[] }[]>(env, env.admin, ["catalog", "list"]);
-    expect(catalog.map((c) => c.Type).sort()).toEqual(["block-storage", "compute", "identity", "image", "network", "volumev3"]);
+    expect(catalog.map((c) => c.Type).sort()).toEqual(["block-storage", "compute", "container", "identity", "image", "network", "volumev3"]);
     for (const entry of catalog) for (const endpoint of entry.Endpoints) expect(endpoint.region_id).toBe(endpoint.region);
   });
 

@@ -16,6 +16,7 @@ import { cinderService } from "./cinder/routes.js";
 import { glanceService } from "./glance/routes.js";
 import { neutronService } from "./neutron/routes.js";
 import { novaService } from "./nova/routes.js";
+import { zunService } from "./zun/routes.js";
 import { TokenSigner } from "./keystone/tokens.js";
 import { createFacadeHandler } from "./server.js";
 import { createConsoleProxy } from "./console/proxy.js";
@@ -39,7 +40,7 @@ export interface RunningFacade {
 
 /** Every service of the facade, in one list. */
 export function facadeServices(deps: ServiceDeps): Service[] {
-  return [keystoneService(deps), novaService(deps), neutronService(deps), glanceService(deps), cinderService(deps)];
+  return [keystoneService(deps), novaService(deps), neutronService(deps), glanceService(deps), cinderService(deps), zunService(deps)];
 }
 
 function urlHost(host: string): string {

@@ -8,6 +8,7 @@ export const FaultStyle = {
   neutron: "neutron",
   keystone: "keystone",
   glance: "glance",
+  zun: "zun",
 } as const;
 export type FaultStyle = (typeof FaultStyle)[keyof typeof FaultStyle];
 
@@ -101,6 +102,9 @@ export function faultBody(style: FaultStyle, status: number, message: string, ne
     case "glance":
       // webob's JSON error body, which Glance sends to clients that accept JSON.
       return { message, code: `${status} ${reasonPhrase(status)}`, title: reasonPhrase(status) };
+    case "zun":
+      // Zun's JSON error (zun/api/middleware/parsable_error.py); zunclient shows `title`, then `detail`.
+      return { errors: [{ request_id: "", code: status >= 500 ? "server" : "client", status, title: message, detail: message, links: [] }] };
   }
 }
 

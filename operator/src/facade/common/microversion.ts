@@ -10,7 +10,7 @@ export interface Microversion {
 
 export interface MicroversionSpec {
   /** The service type in `OpenStack-API-Version: <type> X.Y`. */
-  serviceType: "compute" | "volume";
+  serviceType: "compute" | "volume" | "container";
   /** The pre-standard header the service also reads and echoes (Nova's X-OpenStack-Nova-API-Version). */
   legacyHeader?: string;
   min: Microversion;

@@ -7,7 +7,7 @@ const opts = { publicUrl: "http://cloud:5000", region: "RegionOne" };
 describe("the service catalog", () => {
   it("lists every service with region and region_id on every endpoint, in three interfaces", () => {
     const catalog = buildCatalog(opts, "p1");
-    expect(catalog.map((c) => c.type)).toEqual(["identity", "compute", "network", "image", "block-storage", "volumev3"]);
+    expect(catalog.map((c) => c.type)).toEqual(["identity", "compute", "network", "image", "block-storage", "volumev3", "container"]);
     for (const entry of catalog) {
       expect(entry.endpoints.map((e) => e.interface)).toEqual(["public", "internal", "admin"]);
       for (const e of entry.endpoints) expect(e).toMatchObject({ region: "RegionOne", region_id: "RegionOne" });
@@ -16,10 +16,11 @@ describe("the service catalog", () => {
     expect(url("compute")).toBe("http://cloud:5000/compute/v2.1");
     expect(url("network")).toBe("http://cloud:5000/network");
     expect(url("block-storage")).toBe("http://cloud:5000/volume/v3/p1");
+    expect(url("container")).toBe("http://cloud:5000/container/v1");
   });
 
   it("leaves project URLs out without a project, and ids are stable", () => {
-    expect(buildCatalog(opts, undefined).map((c) => c.type)).toEqual(["identity", "compute", "network", "image"]);
+    expect(buildCatalog(opts, undefined).map((c) => c.type)).toEqual(["identity", "compute", "network", "image", "container"]);
     expect(buildCatalog(opts, "p1")[0]?.id).toBe(buildCatalog(opts, "p2")[0]?.id);
     expect(catalogEndpoints(opts).find((e) => e.url.includes("volume"))?.url).toBe("http://cloud:5000/volume/v3/$(project_id)s");
   });

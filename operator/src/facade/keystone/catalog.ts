@@ -9,6 +9,7 @@ export const SERVICE_PREFIXES = {
   network: "/network",
   image: "/image",
   volume: "/volume",
+  container: "/container",
 } as const;
 
 export const INTERFACES = ["public", "internal", "admin"] as const;
@@ -54,6 +55,7 @@ const SERVICES: readonly ServiceSpec[] = [
     description: "Cinder Volume Service",
   },
   { type: "volumev3", name: "cinderv3", path: `${SERVICE_PREFIXES.volume}/v3/{project_id}`, description: "Cinder Volume Service V3" },
+  { type: "container", name: "zun", path: `${SERVICE_PREFIXES.container}/v1`, description: "Zun Container Service" },
 ];
 
 export interface CatalogOptions {
