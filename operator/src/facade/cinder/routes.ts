@@ -42,6 +42,7 @@ import {
   volumeView,
 } from "./views.js";
 import { snapshotCreateRefusal } from "./policy.js";
+import { specNameOf } from "../common/names.js";
 
 const intLike = z.union([z.int(), z.string().regex(/^\s*\d+\s*$/).transform((s) => Number(s.trim()))]);
 const metadata = z.record(z.string().min(1).max(255), z.string().max(255));
@@ -251,7 +252,7 @@ export function cinderService(deps: ServiceDeps): Service {
         kind: volumeKind.kind,
         metadata: { name: choice.objectName, namespace: p.namespace, annotations: { [USER_ID_ANNOTATION]: caller.userId } },
         spec: {
-          ...(choice.specName === undefined ? {} : { name: choice.specName }),
+          ...specNameOf(choice),
           size: size ?? 1,
           ...(type === undefined || type.name === defaultType ? {} : { volumeType: type.name }),
           ...(Object.keys(source).length === 0 ? {} : { source }),
@@ -313,7 +314,7 @@ export function cinderService(deps: ServiceDeps): Service {
         kind: imageKind.kind,
         metadata: { name: choice.objectName, namespace: project.namespace },
         spec: {
-          ...(choice.specName === undefined ? {} : { name: choice.specName }),
+          ...specNameOf(choice),
           source: { volumeRef: volume.metadata.name ?? "" },
           diskFormat: input.disk_format ?? "raw",
           containerFormat: input.container_format ?? "bare",
@@ -507,7 +508,7 @@ export function cinderService(deps: ServiceDeps): Service {
           kind: snapshotKind.kind,
           metadata: { name: choice.objectName, namespace: p.namespace, annotations: { [USER_ID_ANNOTATION]: caller.userId } },
           spec: {
-            ...(choice.specName === undefined ? {} : { name: choice.specName }),
+            ...specNameOf(choice),
             volumeRef: volume.metadata.name ?? "",
             ...(input.force === true || status === "in-use" ? { force: true } : {}),
             ...(input.description == null ? {} : { description: input.description }),

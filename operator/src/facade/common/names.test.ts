@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseObjectName, isDnsLabel, randomSuffix, slugOf } from "./names.js";
+import { chooseObjectName, isDnsLabel, randomSuffix, slugOf, specNameOf } from "./names.js";
 
 const fixed = (n: number) => Buffer.alloc(n, 1);
 
@@ -29,5 +29,13 @@ describe("object names for OpenStack names", () => {
     expect(isDnsLabel(choice.objectName)).toBe(true);
     expect(slugOf("--a--b--", 63)).toBe("a-b");
     expect(randomSuffix(8)).toMatch(/^[a-z0-9]{8}$/);
+  });
+});
+
+describe("specNameOf", () => {
+  it("sets spec.name only when the object's own name is not the OpenStack name", () => {
+    expect(specNameOf({ objectName: "web-1", specName: undefined })).toEqual({});
+    expect(specNameOf({ objectName: "web-server-1-bbbbb", specName: "Web Server #1" })).toEqual({ name: "Web Server #1" });
+    expect(specNameOf({ objectName: "port-bbbbb", specName: "" })).toEqual({ name: "" });
   });
 });

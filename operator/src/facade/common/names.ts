@@ -36,6 +36,11 @@ export interface NameChoice {
   specName: string | undefined;
 }
 
+/** The spec fields a choice implies: `{ name }` when the OpenStack name is not the object's own name, else none. */
+export function specNameOf(choice: NameChoice): { name?: string } {
+  return choice.specName === undefined ? {} : { name: choice.specName };
+}
+
 /**
  * The metadata.name for an object whose OpenStack name is `name`: the name itself when it is a DNS label of at
  * most `maxLength` characters and `taken` says it is free, else `<slug>-<random>` (or `<fallback>-<random>`).

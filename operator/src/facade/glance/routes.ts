@@ -40,6 +40,7 @@ import {
 } from "./download.js";
 import { imageTooLarge, proxyFault, requestUploadToken, streamToUploadProxy, UploadDigest, uploadProxyTarget, type UploadProxyTarget } from "./upload.js";
 import { CORE_IMAGE_ATTRIBUTES, imageSchema, imageStatusOf, imageView, memberSchema, memberView } from "./views.js";
+import { specNameOf } from "../common/names.js";
 
 const GLANCE_VERSIONS = ["2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0"];
 const PATCH_MEDIA_TYPE = "application/openstack-images-v2.1-json-patch";
@@ -417,7 +418,7 @@ export function glanceService(deps: ServiceDeps): Service {
         kind: imageKind.kind,
         metadata: { name: choice.objectName, namespace: p.namespace },
         spec: {
-          ...(choice.specName === undefined ? {} : { name: choice.specName }),
+          ...specNameOf(choice),
           source: { upload: {} },
           ...(input.disk_format == null ? {} : { diskFormat: input.disk_format }),
           ...(input.container_format == null ? {} : { containerFormat: input.container_format }),

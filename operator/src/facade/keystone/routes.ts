@@ -21,7 +21,7 @@ import { ApiError, badRequest, conflict, forbidden, notFound } from "../common/e
 import { queryFlag, reply, type Reply, type Route, type RouteContext, type Service } from "../common/http.js";
 import { fromKubeError } from "../common/kube-errors.js";
 import { filterItems } from "../common/listing.js";
-import { chooseObjectName, randomSuffix, slugOf } from "../common/names.js";
+import { chooseObjectName, randomSuffix, slugOf, specNameOf } from "../common/names.js";
 import { FACADE_MANAGER } from "../common/tenant.js";
 import { SERVICE_PREFIXES, buildCatalog, catalogEndpoints, catalogServices } from "./catalog.js";
 import { authRequestSchema, type ValidToken } from "./identity.js";
@@ -194,7 +194,7 @@ export function keystoneService(deps: ServiceDeps): Service {
       kind: projectKind.kind,
       metadata: { name: choice.objectName },
       spec: {
-        ...(choice.specName === undefined ? {} : { name: choice.specName }),
+        ...specNameOf(choice),
         ...(input.description == null ? {} : { description: input.description }),
         ...(input.enabled == null ? {} : { enabled: input.enabled }),
       },
@@ -260,7 +260,7 @@ export function keystoneService(deps: ServiceDeps): Service {
       kind: userKind.kind,
       metadata: { name: choice.objectName },
       spec: {
-        ...(choice.specName === undefined ? {} : { name: choice.specName }),
+        ...specNameOf(choice),
         ...(input.description == null ? {} : { description: input.description }),
         ...(input.email == null ? {} : { email: input.email }),
         ...(input.enabled == null ? {} : { enabled: input.enabled }),

@@ -29,6 +29,7 @@ import { filterItems, nextHref, paginate, parsePage, parseSort, selectFields, so
 import { TenantAccess } from "../common/tenant.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
 import { networkView, portView, ruleId, ruleView, securityGroupView, subnetView } from "./views.js";
+import { specNameOf } from "../common/names.js";
 
 /** Extensions we implement faithfully; clients probe some before using a feature (e.g. port create). */
 const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = [
@@ -270,7 +271,7 @@ export function neutronService(deps: ServiceDeps): Service {
         apiVersion: networkKind.apiVersion,
         kind: networkKind.kind,
         metadata: { name: choice.objectName, namespace: p.namespace },
-        spec: { ...(choice.specName === undefined ? {} : { name: choice.specName }), ...networkSpecOf(input, caller) },
+        spec: { ...specNameOf(choice), ...networkSpecOf(input, caller) },
       }),
       failed("create_network", `network ${name}`),
       { fallback: "network", maxLength: 50 },
@@ -338,7 +339,7 @@ export function neutronService(deps: ServiceDeps): Service {
         kind: subnetKind.kind,
         metadata: { name: choice.objectName, namespace: p.namespace },
         spec: {
-          ...(choice.specName === undefined ? {} : { name: choice.specName }),
+          ...specNameOf(choice),
           networkRef: network.metadata.name ?? "",
           cidr: input.cidr,
           ipVersion: input.ip_version,
@@ -393,7 +394,7 @@ export function neutronService(deps: ServiceDeps): Service {
         kind: portKind.kind,
         metadata: { name: choice.objectName, namespace: p.namespace },
         spec: {
-          ...(choice.specName === undefined ? {} : { name: choice.specName }),
+          ...specNameOf(choice),
           networkRef,
           ...(input.fixed_ips == null ? {} : { fixedIPs: fixedIpsOf(network, input.fixed_ips) }),
           ...(input.mac_address == null ? {} : { macAddress: input.mac_address.toLowerCase() }),
@@ -435,7 +436,7 @@ export function neutronService(deps: ServiceDeps): Service {
         kind: securityGroupKind.kind,
         metadata: { name: choice.objectName, namespace: p.namespace },
         spec: {
-          ...(choice.specName === undefined ? {} : { name: choice.specName }),
+          ...specNameOf(choice),
           ...(input.description == null ? {} : { description: input.description }),
           ...(input.stateful == null ? {} : { stateful: input.stateful }),
           ...(input.tags == null ? {} : { tags: [...new Set(input.tags)] }),

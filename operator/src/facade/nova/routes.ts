@@ -41,7 +41,7 @@ import { queryFlag, reply, type Reply, type Route, type RouteContext, type Servi
 import { matchesNamePattern, paginate, parsePage, nextHref } from "../common/listing.js";
 import { atLeast } from "../common/microversion.js";
 import { fromKubeError } from "../common/kube-errors.js";
-import { chooseObjectName, randomSuffix } from "../common/names.js";
+import { chooseObjectName, randomSuffix, specNameOf } from "../common/names.js";
 import { FACADE_MANAGER, TenantAccess } from "../common/tenant.js";
 import { availabilityZones, hostsByZone, serverZone } from "../common/zones.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
@@ -355,7 +355,7 @@ export function novaService(deps: ServiceDeps): Service {
       kind: flavorKind.kind,
       metadata: { name: choice.objectName },
       spec: {
-        ...(choice.specName === undefined ? {} : { name: choice.specName }),
+        ...specNameOf(choice),
         vcpus: input.vcpus,
         ram: input.ram,
         disk: input.disk,
@@ -458,7 +458,7 @@ export function novaService(deps: ServiceDeps): Service {
         apiVersion: keypairKind.apiVersion,
         kind: keypairKind.kind,
         metadata: { name: choice.objectName, namespace: project.namespace, annotations: { [USER_ID_ANNOTATION]: caller.userId } },
-        spec: { ...(choice.specName === undefined ? {} : { name: choice.specName }), publicKey: key, type: "ssh" },
+        spec: { ...specNameOf(choice), publicKey: key, type: "ssh" },
       }),
       failed("os-keypairs:create", `keypair ${input.name}`),
       { fallback: "keypair" },
@@ -526,7 +526,7 @@ export function novaService(deps: ServiceDeps): Service {
               apiVersion: serverKind.apiVersion,
               kind: serverKind.kind,
               metadata: { name: choice.objectName, namespace: p.namespace, annotations: { [USER_ID_ANNOTATION]: caller.userId } },
-              spec: { ...(choice.specName === undefined ? {} : { name: choice.specName }), ...plan.spec },
+              spec: { ...specNameOf(choice), ...plan.spec },
             }),
             failed("servers:create", `server ${name}`),
             { fallback: "server", maxLength: 50 },

@@ -37,6 +37,7 @@ import {
   type ContainerResolver,
 } from "./requests.js";
 import { ZUN_MAX_VERSION, ZUN_MIN_VERSION, containerView, zunStatusOf, zunVersion, zunRootDocument } from "./views.js";
+import { specNameOf } from "../common/names.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -184,7 +185,7 @@ export function zunService(deps: ServiceDeps): Service {
         apiVersion: containerKind.apiVersion,
         kind: containerKind.kind,
         metadata: { name: choice.objectName, namespace: p.namespace, annotations: { [USER_ID_ANNOTATION]: caller.userId } },
-        spec: { ...(choice.specName === undefined ? {} : { name: choice.specName }), ...plan.spec },
+        spec: { ...specNameOf(choice), ...plan.spec },
       }),
       failed("create", `container ${plan.name}`),
       { fallback: "container", maxLength: 50 },
