@@ -30,6 +30,7 @@ import {
 } from "../../api/index.js";
 import type { PodObject } from "../container/desired.js";
 import { containersDeclaring, volumesOfContainer } from "../container/volumes.js";
+import { serversDeclaring, volumeClaimants } from "../volume/claimants.js";
 import {
   Builtin,
   Controller,
@@ -56,7 +57,7 @@ import {
   type EventingControllerDeps,
 } from "../../kube/index.js";
 import { resolveImageRef } from "../image/visibility.js";
-import { bootVolumeOf, planServerVolumes, volumesDeletedWith, volumesOfServer } from "../volume/attach.js";
+import { bootVolumeOf, planServerVolumes, volumesDeletedWith } from "../volume/attach.js";
 import { novaAddresses, networksSummary } from "./addresses.js";
 import { bootVolumeImage, checkBootVolume, desiredBootVolume, isForeignBootVolume } from "./boot-volume.js";
 import { launcherPodsToLabel, securityLabelPatch, VIRT_LAUNCHER_CREATED_BY } from "./live-labels.js";
@@ -104,7 +105,6 @@ const Index = {
   image: "server:image",
   keypair: "server:keypair",
   actions: "server:actions-by-server",
-  declaredVolumes: "server:declared-volumes",
   vmiByUid: "server:vmi-by-uid",
   launcherByVmiUid: "server:launcher-by-vmi-uid",
 } as const;
@@ -154,9 +154,9 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
   vmis.addIndex(Index.vmiByUid, (v) => (v.metadata.uid === undefined ? [] : [v.metadata.uid]));
   launcherPods.addIndex(Index.launcherByVmiUid, byLabel(VIRT_LAUNCHER_CREATED_BY));
   // Data volumes and the boot volume: a single-attach volume has one holder whichever way it is declared.
-  servers.addIndex(Index.declaredVolumes, (s) => volumesOfServer(s).map((name) => objectKey(s.metadata.namespace, name)));
-  const declaringServers = (namespace: string | undefined, volumeName: string): Server[] =>
-    servers.byIndex(Index.declaredVolumes, objectKey(namespace, volumeName));
+  const serversByVolume = serversDeclaring(servers);
+  const declaringServers = (namespace: string | undefined, volumeName: string): Server[] => serversByVolume(objectKey(namespace, volumeName));
+  const claimantsOf = volumeClaimants(servers, containers);
 
   const byVmName = (namespace: string | undefined, vmName: string): string[] =>
     servers.byIndex(Index.vm, objectKey(namespace, vmName)).map(keyOf);
@@ -494,11 +494,7 @@ export function serverController(deps: ServerControllerDeps): Controller<Server>
         message: `creating the boot volume ${bootVolume} from image ${image.value.ref}`,
       };
     }
-    const claimants = [
-      ...declaringServers(namespace, bootVolume).map((object) => ({ kind: "server" as const, object })),
-      ...declaringContainers(objectKey(namespace, bootVolume)).map((object) => ({ kind: "container" as const, object })),
-    ];
-    const checked = checkBootVolume({ server, name: bootVolume, volume, claimants });
+    const checked = checkBootVolume({ server, name: bootVolume, volume, claimants: claimantsOf(namespace, bootVolume) });
     if (checked.kind !== "ok") return checked;
     // The VM is shaped by the image the volume was made from, when that image is still there to read.
     const volumeImageRef = volume?.spec.source?.imageRef;

@@ -47,6 +47,7 @@ import { resolveImageRef } from "../image/visibility.js";
 import { vmNameOf } from "../server/names.js";
 import { quantityBytes, type VmiObject, type VmObject } from "../server/observe.js";
 import { attachProgress, volumeAttachments, volumesOfServer } from "./attach.js";
+import { serversDeclaring } from "./claimants.js";
 import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from "../server/settings.js";
 import { WrittenObjects } from "../server/written.js";
 import {
@@ -76,7 +77,6 @@ const Index = {
   imageRef: "volume:image-ref",
   sourceSnapshot: "volume:source-snapshot",
   sourceVolume: "volume:source-volume",
-  serverVolume: "server:volume",
   snapshotOf: "snapshot:volume",
   vmiClaims: "volume:vmi-claims",
 } as const;
@@ -118,7 +118,7 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
     v.spec.source?.snapshotRef === undefined ? [] : [objectKey(v.metadata.namespace, v.spec.source.snapshotRef)],
   );
   volumes.addIndex(Index.sourceVolume, (v) => (v.spec.source?.volumeRef === undefined ? [] : [objectKey(v.metadata.namespace, v.spec.source.volumeRef)]));
-  servers.addIndex(Index.serverVolume, (s) => volumesOfServer(s).map((name) => objectKey(s.metadata.namespace, name)));
+  const declaringServers = serversDeclaring(servers);
   snapshots.addIndex(Index.snapshotOf, (s) => [objectKey(s.metadata.namespace, s.spec.volumeRef)]);
   vmis.addIndex(Index.vmiClaims, (vmi) =>
     (vmi.spec.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim === undefined ? [] : [objectKey(vmi.metadata.namespace, v.persistentVolumeClaim.claimName)])),
@@ -130,7 +130,7 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
     const namespace = cached.metadata.namespace ?? "";
     const claimName = volumeClaimName(cached.metadata.name ?? "");
     const deleting = cached.metadata.deletionTimestamp !== undefined;
-    const attachedTo = servers.byIndex(Index.serverVolume, key).map((s) => s.metadata.name ?? "");
+    const attachedTo = declaringServers(key).map((s) => s.metadata.name ?? "");
     const dependents = snapshots.byIndex(Index.snapshotOf, key);
 
     let deletionBlocked: { reason: string; message: string } | undefined;
@@ -219,7 +219,7 @@ export function volumeController(deps: VolumeControllerDeps): Controller<Volume>
 
     const serverAttachInput = {
       volume,
-      servers: servers.byIndex(Index.serverVolume, key).map((server) => {
+      servers: declaringServers(key).map((server) => {
         const vmKey = objectKey(namespace, vmNameOf(server.metadata.name ?? ""));
         return { server, vm: vms.get(vmKey), vmi: vmis.get(vmKey) };
       }),
