@@ -127,24 +127,30 @@ function putFile(
   });
 }
 
+/** Runs `work` while sampling this process's RSS every 50 ms: the baseline before it and the peak during it. */
+async function measuringRss<T>(work: () => Promise<T>): Promise<{ result: T; baseline: number; peak: number }> {
+  global.gc?.();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  };
+  const sampler = setInterval(sample, 50);
+  try {
+    const result = await work();
+    sample();
+    return { result, baseline, peak };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 describe("Glance image upload into CDI", () => {
   it("streams a 1 GiB upload with bounded memory; size, md5 and sha512 match the sender's", async () => {
     const image = await createImage("one-gib");
     expect(image.status).toBe("queued");
-    global.gc?.();
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 50);
     const data = generated(GIB);
-    let answer: { status: number; text: string };
-    try {
-      answer = await putFile(image.id, data.stream); // chunked: no Content-Length
-    } finally {
-      clearInterval(sampler);
-    }
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const { result: answer, baseline, peak } = await measuringRss(() => putFile(image.id, data.stream)); // chunked: no Content-Length
     console.log(
       `1 GiB image upload: RSS baseline ${(baseline / MIB).toFixed(0)} MiB, peak ${(peak / MIB).toFixed(0)} MiB, growth ${((peak - baseline) / MIB).toFixed(0)} MiB`,
     );
@@ -289,18 +295,7 @@ describe("Glance image download from a KubeVirt VirtualMachineExport", () => {
     const uploaded = await putFile(image.id, data.stream);
     expect(uploaded.status, uploaded.text).toBe(204);
     const { md5 } = data.digests();
-    global.gc?.();
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 50);
-    let got: Awaited<ReturnType<typeof download>>;
-    try {
-      got = await download(image.id, token);
-    } finally {
-      clearInterval(sampler);
-    }
+    const { result: got, baseline, peak } = await measuringRss(() => download(image.id, token));
     console.log(`64 MiB image download: RSS growth ${((peak - baseline) / MIB).toFixed(0)} MiB`);
     expect(got.status, got.text).toBe(200);
     expect(got.headers["content-type"]).toBe("application/octet-stream");
