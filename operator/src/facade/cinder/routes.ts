@@ -18,7 +18,6 @@ import {
   type Snapshot,
   type Volume,
 } from "../../api/index.js";
-import { imageUsableFrom } from "../../reconcilers/image/visibility.js";
 import { effectiveQuotas } from "../../reconcilers/project/desired.js";
 import { requireAccess, requireProject, type Caller } from "../common/caller.js";
 import type { ServiceDeps } from "../common/deps.js";
@@ -43,6 +42,7 @@ import {
 } from "./views.js";
 import { snapshotCreateRefusal } from "./policy.js";
 import { specNameOf } from "../common/names.js";
+import { imageRefById } from "../common/refs.js";
 
 const intLike = z.union([z.int(), z.string().regex(/^\s*\d+\s*$/).transform((s) => Number(s.trim()))]);
 const metadata = z.record(z.string().min(1).max(255), z.string().max(255));
@@ -236,9 +236,9 @@ export function cinderService(deps: ServiceDeps): Service {
     }
     const imageId = input.imageRef ?? input.image_id;
     if (imageId != null) {
-      const image = store.byUid<Image>(imageKind, imageId);
-      if (image === undefined || !imageUsableFrom(image, project.namespace)) throw notFound(`Image ${imageId} could not be found.`);
-      source.imageRef = image.metadata.namespace === project.namespace ? image.metadata.name : `${projectOfNamespace(image.metadata.namespace) ?? ""}/${image.metadata.name ?? ""}`;
+      const imageRef = imageRefById(store, project.namespace, imageId);
+      if (imageRef === undefined) throw notFound(`Image ${imageId} could not be found.`);
+      source.imageRef = imageRef;
     }
     if (Object.keys(source).length > 1) throw badRequest("Give at most one of snapshot_id, source_volid and imageRef.");
     if (size === undefined) throw badRequest("Volume size must be given (a positive number of GiB).");

@@ -30,6 +30,7 @@ import { TenantAccess } from "../common/tenant.js";
 import { SERVICE_PREFIXES } from "../keystone/catalog.js";
 import { networkView, portView, ruleId, ruleView, securityGroupView, subnetView } from "./views.js";
 import { specNameOf } from "../common/names.js";
+import { refFrom } from "../common/refs.js";
 
 /** Extensions we implement faithfully; clients probe some before using a feature (e.g. port create). */
 const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = [
@@ -382,8 +383,7 @@ export function neutronService(deps: ServiceDeps): Service {
     const project = requireProject(caller);
     const { port: input } = await ctx.body(z.object({ port: portSchema }));
     const network = await networkOr404(caller, input.network_id);
-    const networkRef =
-      network.metadata.namespace === project.namespace ? (network.metadata.name ?? "") : `${projectOfNamespace(network.metadata.namespace) ?? ""}/${network.metadata.name ?? ""}`;
+    const networkRef = refFrom(project.namespace, network);
     const name = input.name ?? "";
     const created = await tenant.create<Port>(
       caller,

@@ -31,7 +31,6 @@ import {
   type Volume,
 } from "../../api/index.js";
 import { effectiveQuotas } from "../../reconcilers/project/desired.js";
-import { imageUsableFrom } from "../../reconcilers/image/visibility.js";
 import { parsePublicKey } from "../../reconcilers/keypair/public-key.js";
 import { blockDevicesOf, bootVolumeOf } from "../../reconcilers/volume/attach.js";
 import { requireAccess, requireProject, type Caller, type CallerProject } from "../common/caller.js";
@@ -75,6 +74,7 @@ import {
   type ComputeUsage,
   type KeypairViewInput,
 } from "./views.js";
+import { byIdOrUniqueName, imageRefById, networkRefById } from "../common/refs.js";
 
 /** Ports Nova created for an interface attach by network; Nova deletes them again on detach. */
 const NOVA_CREATED_PORT = "altostack.io/created-for-server";
@@ -189,13 +189,6 @@ export function novaService(deps: ServiceDeps): Service {
     const flavor = store.byUid<Flavor>(flavorKind, id);
     return flavor !== undefined && flavorVisible(flavor, caller) ? flavor : undefined;
   };
-  /** An image id as an imageRef the caller's project may boot from (`name` or `project/name`). */
-  const imageRefFor = (project: CallerProject, id: string): string | undefined => {
-    const image = store.byUid<Image>(imageKind, id);
-    if (image === undefined || !imageUsableFrom(image, project.namespace)) return undefined;
-    if (image.metadata.namespace === project.namespace) return image.metadata.name;
-    return `${projectOfNamespace(image.metadata.namespace) ?? ""}/${image.metadata.name ?? ""}`;
-  };
   /** The object with this id when it is in the caller's project (a kind's object type follows from the kind). */
   const own = <K extends typeof portKind | typeof volumeKind>(project: CallerProject, kind: K, id: string): KindObject<K> | undefined => {
     const obj = store.byUid<KindObject<K>>(kind, id);
@@ -203,23 +196,12 @@ export function novaService(deps: ServiceDeps): Service {
   };
   const resolverFor = (caller: Caller, project: CallerProject): CreateResolver => ({
     flavor: (id) => flavorById(caller, id)?.metadata.name,
-    image: (id) => imageRefFor(project, id),
+    image: (id) => imageRefById(store, project.namespace, id),
     keypair: (name) => store.inNamespace<Keypair>(keypairKind, project.namespace).find((k) => openstackName(k) === name)?.metadata.name,
-    network: (id) => {
-      const network = store.byUid<Network>(networkKind, id);
-      if (network === undefined) return undefined;
-      if (network.metadata.namespace === project.namespace) return network.metadata.name;
-      return network.spec.shared === true ? `${projectOfNamespace(network.metadata.namespace) ?? ""}/${network.metadata.name ?? ""}` : undefined;
-    },
+    network: (id) => networkRefById(store, project.namespace, id),
     port: (id) => own(project, portKind, id)?.metadata.name,
-    securityGroup: (nameOrId) => {
-      const groups = store.inNamespace<SecurityGroup>(securityGroupKind, project.namespace);
-      const byId = groups.find((g) => g.metadata.uid === nameOrId);
-      if (byId !== undefined) return byId.metadata.name;
-      const named = groups.filter((g) => openstackName(g) === nameOrId);
-      if (named.length > 1) throw conflict(`Multiple security groups named ${nameOrId} exist; use its id.`);
-      return named[0]?.metadata.name;
-    },
+    securityGroup: (nameOrId) =>
+      byIdOrUniqueName(store.inNamespace<SecurityGroup>(securityGroupKind, project.namespace), nameOrId, "security group")?.metadata.name,
     volume: (id) => own(project, volumeKind, id)?.metadata.name,
     autoNetworks: () => {
       const networks = store.inNamespace<Network>(networkKind, project.namespace).filter((n) => n.metadata.deletionTimestamp === undefined);
@@ -622,7 +604,7 @@ export function novaService(deps: ServiceDeps): Service {
       vmState: server.status?.vmState ?? status.toLowerCase(),
       locked: server.spec.locked === true && !caller.cloudAdmin,
       flavor: (id) => flavorById(caller, id)?.metadata.name,
-      image: (id) => imageRefFor(project, id),
+      image: (id) => imageRefById(store, project.namespace, id),
     });
     const subject = `server ${openstackName(server)}`;
     switch (effect.kind) {

@@ -38,6 +38,7 @@ import {
 } from "./requests.js";
 import { ZUN_MAX_VERSION, ZUN_MIN_VERSION, containerView, zunStatusOf, zunVersion, zunRootDocument } from "./views.js";
 import { specNameOf } from "../common/names.js";
+import { byIdOrUniqueName, networkRefById } from "../common/refs.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -125,20 +126,16 @@ export function zunService(deps: ServiceDeps): Service {
   };
 
   const resolverFor = (project: CallerProject): ContainerResolver => {
-    const inProject = <K extends typeof networkKind | typeof portKind | typeof securityGroupKind | typeof volumeKind>(kind: K, idOrName: string, what: string): KindObject<K> | undefined => {
-      const objects = store.inNamespace<KindObject<K>>(kind, project.namespace).filter((o) => o.metadata.deletionTimestamp === undefined);
-      const byId = objects.find((o) => o.metadata.uid === idOrName);
-      if (byId !== undefined) return byId;
-      const named = objects.filter((o) => openstackName(o) === idOrName);
-      if (named.length > 1) throw conflict(`Multiple ${what}s named ${idOrName} exist; use its id.`);
-      return named[0];
-    };
+    const inProject = <K extends typeof networkKind | typeof portKind | typeof securityGroupKind | typeof volumeKind>(kind: K, idOrName: string, what: string): KindObject<K> | undefined =>
+      byIdOrUniqueName(
+        store.inNamespace<KindObject<K>>(kind, project.namespace).filter((o) => o.metadata.deletionTimestamp === undefined),
+        idOrName,
+        what,
+      );
     return {
       network: (idOrName) => {
         const own = inProject(networkKind, idOrName, "network");
-        if (own !== undefined) return own.metadata.name;
-        const shared = store.byUid<Network>(networkKind, idOrName);
-        return shared?.spec.shared === true ? `${projectOfNamespace(shared.metadata.namespace) ?? ""}/${shared.metadata.name ?? ""}` : undefined;
+        return own !== undefined ? own.metadata.name : networkRefById(store, project.namespace, idOrName);
       },
       port: (idOrName) => inProject(portKind, idOrName, "port")?.metadata.name,
       securityGroup: (nameOrId) => inProject(securityGroupKind, nameOrId, "security group")?.metadata.name,
