@@ -8,29 +8,16 @@
 #      emulation boots slowly), KEEP=1 (leave the scenario's resources in place).
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-# shellcheck source=versions.env
-source "$HERE/versions.env"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CLUSTER_NAME="${CLUSTER_NAME:-altostack-e2e}"
-NODE="$CLUSTER_NAME-control-plane"
 BOOT_TIMEOUT="${BOOT_TIMEOUT:-900}"
-NAMESPACE=altostack-system
 PREFIX=e2e
 SUBNET_CIDR=192.168.77.0/24
 VM_IP=192.168.77.10
 PROBE_IP=192.168.77.254
 
-log() { printf '\n== %s\n' "$*" >&2; }
-die() {
-  printf 'scenario.sh: ERROR: %s\n' "$*" >&2
-  exit 1
-}
-
-for tool in docker kubectl curl; do
-  command -v "$tool" >/dev/null || die "$tool not found on PATH"
-done
+require_tools docker kubectl curl
 kubectl config use-context "kind-$CLUSTER_NAME" >/dev/null
 
 OSC_BIN="$(bash "$REPO/hack/openstack-venv.sh")"

@@ -9,28 +9,15 @@
 #      in the local Docker already and is only loaded into kind).
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-# shellcheck source=versions.env
-source "$HERE/versions.env"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CLUSTER_NAME="${CLUSTER_NAME:-altostack-e2e}"
-NODE="$CLUSTER_NAME-control-plane"
 IMAGE="${ALTOSTACK_IMAGE:-altostack:e2e}"
 DOCKERFILE="${ALTOSTACK_DOCKERFILE:-$REPO/operator/Dockerfile}"
 ADMIN_PASSWORD="${ALTOSTACK_ADMIN_PASSWORD:-e2e-admin}"
-NAMESPACE=altostack-system
 GITHUB=https://github.com
 
-log() { printf '\n== %s\n' "$*" >&2; }
-die() {
-  printf 'up.sh: ERROR: %s\n' "$*" >&2
-  exit 1
-}
-
-for tool in docker kind kubectl helm curl; do
-  command -v "$tool" >/dev/null || die "$tool not found on PATH"
-done
+require_tools docker kind kubectl helm curl
 docker info >/dev/null 2>&1 || die "no Docker engine reachable (docker info failed)"
 [[ -d /sys/module/openvswitch ]] || die "the host's openvswitch kernel module is not loaded: run 'sudo modprobe openvswitch'"
 [[ -f "$DOCKERFILE" || "${SKIP_BUILD:-}" == 1 ]] || die "no Dockerfile at $DOCKERFILE (set ALTOSTACK_DOCKERFILE, or SKIP_BUILD=1)"
