@@ -13,6 +13,8 @@ set -euo pipefail
 
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HACK_DIR/.." && pwd)"
+# shellcheck source=lib/cache.sh
+source "$HACK_DIR/lib/cache.sh"
 SMOKE_FILES=(
   operator/test/project.test.ts
   operator/test/operator-ha.test.ts
@@ -41,36 +43,28 @@ node_arch() {
   esac
 }
 
+# Fills the empty $1 with node-linux-<arch>@$2 from the npm registry (run by ensure_cached).
+fetch_node() {
+  local dir=$1 version=$2 arch scratch
+  arch=$(node_arch)
+  command -v npm >/dev/null || die "npm not found (it fetches node-linux-$arch@$version from the npm registry)"
+  log "fetching node-linux-$arch@$version from the npm registry"
+  scratch=$(mktemp -d)
+  (cd "$scratch" && npm pack --silent "node-linux-$arch@$version" >/dev/null) ||
+    die "npm pack node-linux-$arch@$version failed (is the npm registry reachable?)"
+  mkdir -p "$dir/bin"
+  tar -xzf "$scratch"/node-linux-"$arch"-"$version".tgz -C "$scratch" package/bin/node package/LICENSE
+  mv "$scratch/package/bin/node" "$dir/bin/node"
+  mv "$scratch/package/LICENSE" "$dir/LICENSE"
+  rm -rf "$scratch"
+  [[ "$("$dir/bin/node" --version)" == "v$version" ]] || die "$dir/bin/node does not report v$version"
+}
+
 # Prints the path of a cached node binary of the given version, fetching it first if needed.
 ensure_node() {
-  local version=$1 arch cache dir stamp
-  arch=$(node_arch)
-  cache="${ALTOSTACK_CACHE:-$HOME/.cache/altostack}"
-  dir="$cache/node-v$version-linux-$arch"
-  stamp="$dir/.altostack-complete"
-  if [[ ! -f "$stamp" ]]; then
-    command -v npm >/dev/null || die "npm not found (it fetches node-linux-$arch@$version from the npm registry)"
-    mkdir -p "$cache"
-    exec 9>"$dir.lock"
-    flock 9
-    # Checked again under the lock: another run may have finished it meanwhile.
-    if [[ ! -f "$stamp" ]]; then
-      log "fetching node-linux-$arch@$version from the npm registry"
-      local scratch
-      scratch=$(mktemp -d)
-      (cd "$scratch" && npm pack --silent "node-linux-$arch@$version" >/dev/null) ||
-        die "npm pack node-linux-$arch@$version failed (is the npm registry reachable?)"
-      rm -rf "$dir"
-      mkdir -p "$dir/bin"
-      tar -xzf "$scratch"/node-linux-"$arch"-"$version".tgz -C "$scratch" package/bin/node package/LICENSE
-      mv "$scratch/package/bin/node" "$dir/bin/node"
-      mv "$scratch/package/LICENSE" "$dir/LICENSE"
-      rm -rf "$scratch"
-      [[ "$("$dir/bin/node" --version)" == "v$version" ]] || die "$dir/bin/node does not report v$version"
-      touch "$stamp"
-    fi
-    flock -u 9
-  fi
+  local version=$1 dir
+  dir="${ALTOSTACK_CACHE:-$HOME/.cache/altostack}/node-v$version-linux-$(node_arch)"
+  ensure_cached "$dir" fetch_node "$dir" "$version"
   printf '%s\n' "$dir/bin/node"
 }
 

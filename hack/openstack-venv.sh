@@ -12,6 +12,8 @@ set -euo pipefail
 
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REQUIREMENTS="$HACK_DIR/openstack-clients/requirements.txt"
+# shellcheck source=lib/cache.sh
+source "$HACK_DIR/lib/cache.sh"
 
 log() { printf 'openstack-venv: %s\n' "$*" >&2; }
 die() {
@@ -38,24 +40,16 @@ SDK_VERSION="$(pin openstacksdk)"
 HASH="$(sha256sum "$REQUIREMENTS" | cut -c1-12)"
 CACHE="${ALTOSTACK_CACHE:-$HOME/.cache/altostack}"
 VENV="$CACHE/venv-osc-$OSC_VERSION-sdk-$SDK_VERSION-$HASH"
-STAMP="$VENV/.altostack-complete"
 
-if [[ ! -f "$STAMP" ]]; then
-  mkdir -p "$CACHE"
-  exec 9>"$VENV.lock"
-  flock 9
-  # Checked again under the lock: another run may have finished it meanwhile.
-  if [[ ! -f "$STAMP" ]]; then
-    started=$SECONDS
-    log "creating $VENV (python-openstackclient $OSC_VERSION, openstacksdk $SDK_VERSION)"
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    # Every dependency is pinned, so no resolution: exactly these versions, nothing else.
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS" >&2
-    "$VENV/bin/python" -c 'import openstack, openstackclient' || die "the venv cannot import the clients"
-    touch "$STAMP"
-    log "ready in $((SECONDS - started)) s"
-  fi
-  flock -u 9
-fi
+# Fills the empty $VENV (run by ensure_cached).
+build_venv() {
+  local started=$SECONDS
+  log "creating $VENV (python-openstackclient $OSC_VERSION, openstacksdk $SDK_VERSION)"
+  "$PYTHON" -m venv "$VENV"
+  # Every dependency is pinned, so no resolution: exactly these versions, nothing else.
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS" >&2
+  "$VENV/bin/python" -c 'import openstack, openstackclient' || die "the venv cannot import the clients"
+  log "ready in $((SECONDS - started)) s"
+}
+ensure_cached "$VENV" build_venv
 printf '%s\n' "$VENV/bin"

