@@ -17,3 +17,4 @@ export * from "./events.js";
 export * from "./cache-set.js";
 export * from "./shutdown.js";
 export * from "./websocket.js";
+export * from "./written.js";

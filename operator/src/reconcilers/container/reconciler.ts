@@ -32,6 +32,7 @@ import {
   type ReconcileContext,
   type ReconcileOutcome,
   type EventingControllerDeps,
+  WrittenObjects,
 } from "../../kube/index.js";
 import { networkingSources } from "../network/sources.js";
 import {
@@ -40,7 +41,6 @@ import {
   networkingWatches,
   resolveNetworking,
 } from "../port/instance-networking.js";
-import { WrittenObjects } from "../server/written.js";
 import { volumesOfServer } from "../volume/attach.js";
 import { volumeClaimants } from "../volume/claimants.js";
 import { desiredPod, podIsCurrent, podNameOf, type PodObject } from "./desired.js";

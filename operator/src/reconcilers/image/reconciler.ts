@@ -30,6 +30,7 @@ import {
   type ReconcileContext,
   type ReconcileOutcome,
   type EventingControllerDeps,
+  WrittenObjects,
 } from "../../kube/index.js";
 import { imageCloneRbacName, imageSnapshotName, imageVolumeName } from "../server/names.js";
 import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from "../server/settings.js";
@@ -41,7 +42,6 @@ import {
   type DataVolumeObject,
   type VolumeSnapshotObject,
 } from "./desired.js";
-import { WrittenObjects } from "../server/written.js";
 import { failureOf, imageVerdict, type ImageSourceKind } from "./status.js";
 import { serverRootDisk, volumeDisk } from "./source-disk.js";
 import { uploadedDataFields, uploadRecordOf, uploadStreamingFor } from "./upload-record.js";

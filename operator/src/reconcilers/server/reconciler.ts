@@ -55,6 +55,7 @@ import {
   type ReconcileOutcome,
   type ResourceType,
   type EventingControllerDeps,
+  WrittenObjects,
 } from "../../kube/index.js";
 import { resolveImageRef } from "../image/visibility.js";
 import { bootVolumeOf, planServerVolumes, volumesDeletedWith } from "../volume/attach.js";
@@ -79,7 +80,6 @@ import { planOperations, type ActionView, type DiskObservation, type OperationSt
 import { AdmissionLedger, checkQuota, usageOf, type QuotaLimits, type Usage } from "./quota.js";
 import { flavorFitsImage, resolveFlavor, resolveImage, resolveKeypair, type ResolvedFault, type Resolution } from "./resolve.js";
 import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from "./settings.js";
-import { WrittenObjects } from "./written.js";
 import { novaState, readyCondition, runtimeFault, type Fault } from "./status.js";
 import { consolePaths, vmiOperation, vmOperation } from "./subresources.js";
 import {

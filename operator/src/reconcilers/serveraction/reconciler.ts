@@ -31,10 +31,10 @@ import {
   type ReconcileContext,
   type ReconcileOutcome,
   type EventingControllerDeps,
+  WrittenObjects,
 } from "../../kube/index.js";
 import { migrationName, snapshotImageName, vmNameOf } from "../server/names.js";
 import { vmiOperation } from "../server/subresources.js";
-import { WrittenObjects } from "../server/written.js";
 import { desiredMigration, desiredSnapshotImage, type MigrationObject } from "./desired.js";
 import { actionReady, actionsAhead, isFinal, requestIdOf, startDecision } from "./policy.js";
 

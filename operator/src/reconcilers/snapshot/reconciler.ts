@@ -15,9 +15,9 @@ import {
   type ReconcileContext,
   type ReconcileOutcome,
   type EventingControllerDeps,
+  WrittenObjects,
 } from "../../kube/index.js";
 import { quantityBytes } from "../server/observe.js";
-import { WrittenObjects } from "../server/written.js";
 import { wholeGiB } from "../volume/desired.js";
 import { DEFAULT_STORAGE_SETTINGS, volumeTypeOf, type StorageSettings } from "../volume/settings.js";
 import {

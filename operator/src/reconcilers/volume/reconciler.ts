@@ -39,6 +39,7 @@ import {
   type ReconcileContext,
   type ReconcileOutcome,
   type EventingControllerDeps,
+  WrittenObjects,
 } from "../../kube/index.js";
 import { podNameOf } from "../container/desired.js";
 import { containerPods, containerVolumeAttachments, containersDeclaring } from "../container/volumes.js";
@@ -49,7 +50,6 @@ import { quantityBytes, type VmiObject, type VmObject } from "../server/observe.
 import { attachProgress, volumeAttachments, volumesOfServer } from "./attach.js";
 import { serversDeclaring } from "./claimants.js";
 import { DEFAULT_COMPUTE_SETTINGS, type ComputeSettings } from "../server/settings.js";
-import { WrittenObjects } from "../server/written.js";
 import {
   VolumeAnnotation,
   claimResizeFailure,

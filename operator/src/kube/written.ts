@@ -3,7 +3,7 @@
 // status back (RESIZE after VERIFY_RESIZE, Running after Succeeded). Server-side apply has no
 // resourceVersion precondition to stop that, so the controller remembers what it wrote over which version,
 // and uses its own write while the cache still shows exactly that older version.
-import { keyOf, type KubeObject } from "../../kube/index.js";
+import { keyOf, type KubeObject } from "./resources.js";
 
 export class WrittenObjects<T extends KubeObject> {
   /** Per object: our last write, and every version it supersedes (the cache may show any of them meanwhile). */

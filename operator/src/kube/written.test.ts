@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { KubeObject } from "../../kube/index.js";
+import type { KubeObject } from "./resources.js";
 import { WrittenObjects } from "./written.js";
 
 const obj = (rv: string, note: string, uid = "u1"): KubeObject & { note: string } => ({
